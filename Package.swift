@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "taphouse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "taphouse", targets: ["taphouse"]),
+        .library(name: "LuaKit", targets: ["LuaKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // Lua 5.4 as Debian ships it, plus a header-only shim for what Swift cannot import.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // Generic Lua embedding: sandbox, limits, values, host functions. Knows nothing of KVM.
+        .target(
+            name: "LuaKit",
+            dependencies: [
+                "CLua",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // The hook runtime: the sandbox hooks get and the `taphouse.*` modules.
+        .target(
+            name: "Hooks",
+            dependencies: [
+                "LuaKit",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "taphouse",
+            dependencies: [
+                "LuaKit",
+                "Hooks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Prints figures and ratios against a raw-C-API baseline; run with `swift run -c release taphouse-bench`.
+        .executableTarget(
+            name: "taphouse-bench",
+            dependencies: ["LuaKit", "CLua"],
+            path: "Benchmarks/LuaKitBenchmarks"
+        ),
+        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
+        .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit"]),
+        .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

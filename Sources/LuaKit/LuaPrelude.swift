@@ -1,0 +1,115 @@
+/// The trusted Lua code that builds the sandbox, run once per state before any other code.
+///
+/// It runs with the full base library, captures what it needs in locals, and returns the
+/// functions the state uses afterwards: `newenv` (a fresh global table per call) and the
+/// sandboxed replacements of `print`, `load`, `require` and `collectgarbage`. Nothing in the
+/// sandbox can reach the real global table, the real library tables or the string metatable,
+/// so nothing a call does to them can outlive the call.
+enum LuaPrelude {
+    static let chunkName = "=[LuaKit sandbox]"
+
+    static let source = #"""
+    local host, S = ...
+    local type, select, tostring, error, next, setmetatable, rawget =
+      type, select, tostring, error, next, setmetatable, rawget
+    local concat = table.concat
+    local rawload, rawcollect = load, collectgarbage
+    local emit, find = host.emit, host.find
+
+    -- The libraries a call may use. Each call sees them through proxies of its own: assigning to
+    -- `string.x` changes the call's proxy, not the library.
+    local os = { clock = host.os.clock, time = host.os.time, date = host.os.date,
+                 difftime = host.os.difftime }
+    local libs = { string = string, table = table, math = math, utf8 = utf8,
+                   coroutine = coroutine, os = os }
+    string.dump = nil
+    getmetatable("").__metatable = false
+
+    local metas = {}
+    for name, lib in next, libs do
+      metas[name] = { __index = lib, __pairs = function() return next, lib, nil end,
+                      __metatable = false }
+    end
+
+    local base = {}
+    for _, name in next, { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
+        "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber",
+        "tostring", "type", "xpcall", "warn", "_VERSION" } do
+      base[name] = _G[name]
+    end
+
+    function base.print(...)
+      local n = select("#", ...)
+      local parts = {}
+      for i = 1, n do parts[i] = tostring((select(i, ...))) end
+      emit(concat(parts, "\t"))
+    end
+
+    function base.load(chunk, chunkname, mode, env)
+      if type(chunk) ~= "string" then
+        error("bad argument #1 to 'load' (string expected, got " .. type(chunk)
+          .. ": the sandbox loads text only)", 2)
+      end
+      if mode ~= nil and mode ~= "t" then
+        error("bad argument #3 to 'load' (mode must be \"t\": the sandbox loads no binary chunks)", 2)
+      end
+      if type(env) ~= "table" then
+        error("bad argument #4 to 'load' (table expected, got " .. type(env)
+          .. ": the sandbox loads code only with an explicit environment)", 2)
+      end
+      return rawload(chunk, chunkname or "=(load)", "t", env)
+    end
+
+    local gcoptions = { collect = true, count = true, step = true }
+    function base.collectgarbage(option, ...)
+      if option == nil then option = "collect" end
+      if not gcoptions[option] then
+        error("bad argument #1 to 'collectgarbage' (option '" .. tostring(option)
+          .. "' is not allowed in the sandbox)", 2)
+      end
+      return rawcollect(option, ...)
+    end
+
+    local LOADING = {}
+    function base.require(name)
+      if type(name) ~= "string" then
+        error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2)
+      end
+      local loaded = S.loaded
+      local value = loaded[name]
+      if value == LOADING then
+        error("module '" .. name .. "' is already being loaded (a require loop, or an earlier"
+          .. " error while loading it)", 2)
+      end
+      if value ~= nil then return value end
+      if libs[name] then
+        value = rawget(S.env, name)
+        loaded[name] = value
+        return value
+      end
+      local kind, chunk, path = find(name)
+      if kind == nil then error(chunk, 2) end
+      if kind == "host" then
+        loaded[name] = chunk
+        return chunk
+      end
+      loaded[name] = LOADING
+      value = chunk(name, path)
+      if value == nil then value = true end
+      loaded[name] = value
+      return value, path
+    end
+
+    local envmeta = { __index = base, __metatable = false }
+
+    local function newenv()
+      local env = {}
+      for name, meta in next, metas do env[name] = setmetatable({}, meta) end
+      env._G = env
+      S.env, S.loaded = env, {}
+      return setmetatable(env, envmeta)
+    end
+
+    return newenv
+    """#
+}

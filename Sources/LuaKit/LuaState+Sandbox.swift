@@ -1,0 +1,74 @@
+import CLua
+
+extension LuaState {
+    /// Opens the safe libraries, runs the prelude with the Swift primitives it needs, and keeps
+    /// its `newenv` and per-call state table. Runs before the memory budget is ever enforced.
+    func installSandbox() throws(LuaError) {
+        for (name, open) in [
+            ("_G", luaopen_base), ("table", luaopen_table), ("string", luaopen_string),
+            ("math", luaopen_math), ("utf8", luaopen_utf8), ("coroutine", luaopen_coroutine),
+        ] as [(String, lua_CFunction)] {
+            luaL_requiref(L, name, open, 1)
+            lua_settop(L, -2)
+        }
+
+        try compile(Array(LuaPrelude.source.utf8), chunkName: LuaPrelude.chunkName, displayName: "[LuaKit sandbox]")
+        // host: the primitives the prelude wraps.
+        lua_createtable(L, 0, 3)
+        pushCallback(name: "print") { state, L in state.emit(L) }
+        lua_setfield(L, -2, "emit")
+        pushCallback(name: "require") { state, L in state.findModule(L) }
+        lua_setfield(L, -2, "find")
+        luaL_requiref(L, "os", luaopen_os, 0)  // a source for the clock functions, never exposed
+        lua_setfield(L, -2, "os")
+        // S: the per-call state `newenv` fills in and `find` reads.
+        lua_createtable(L, 0, 2)
+        lua_pushvalue(L, -1)
+        callStateRef = luaL_ref(L, CLUA_REGISTRYINDEX)
+        let status = clua_pcall(L, 2, 1)
+        guard status == LUA_OK else {
+            throw callError(status: status, chunk: "[LuaKit sandbox]")
+        }
+        newEnvRef = luaL_ref(L, CLUA_REGISTRYINDEX)
+        // The real global table keeps the unrestricted base library; the prelude captured what it
+        // needs, so replace it with an empty one: a chunk that ever ran with the default _ENV
+        // would see nothing.
+        lua_createtable(L, 0, 0)
+        lua_rawseti(L, CLUA_REGISTRYINDEX, lua_Integer(LUA_RIDX_GLOBALS))
+    }
+
+    /// Registers a Swift module: its master table stays in the registry, and every `require`
+    /// of it within a call gets a fresh copy.
+    func register(_ module: LuaModule) throws(LuaError) {
+        guard LuaState.isValidModuleName(module.name) else {
+            throw LuaError(.conversion, "module name '\(module.name)' is not valid")
+        }
+        lua_createtable(L, 0, Int32(module.functions.count + module.values.count))
+        for (field, function) in module.functions {
+            let qualified = "\(module.name).\(field)"
+            pushCallback(name: field) { state, L in state.invoke(function, named: qualified, L) }
+            lua_setfield(L, -2, field)
+        }
+        for (field, value) in module.values {
+            do {
+                try push(value, depth: 0, path: "\(module.name).\(field)")
+            } catch {
+                lua_settop(L, -2)
+                throw error
+            }
+            lua_setfield(L, -2, field)
+        }
+        if let old = moduleRefs[module.name] { luaL_unref(L, CLUA_REGISTRYINDEX, old) }
+        moduleRefs[module.name] = luaL_ref(L, CLUA_REGISTRYINDEX)
+    }
+
+    /// A module name is dot-separated identifiers: nothing that could walk out of a root folder.
+    static func isValidModuleName(_ name: String) -> Bool {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return !parts.isEmpty && name.utf8.count <= 256
+            && parts.allSatisfy { part in
+                guard let first = part.utf8.first, !(0x30...0x39).contains(first) else { return false }
+                return part.utf8.allSatisfy { $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+            }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `taphouse hooks ...`: work with Lua hooks.
+struct HooksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hooks",
+        abstract: "Work with Lua hooks.",
+        subcommands: [HooksEvalCommand.self]
+    )
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `taphouse` command line: parses arguments, calls the libraries, prints.
+@main
+struct Taphouse: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "taphouse",
+        abstract: "A KVM node agent whose site policy lives in Lua 5.4 hooks.",
+        version: TaphouseVersion.string,
+        subcommands: [HooksCommand.self]
+    )
+}
