@@ -54,8 +54,11 @@ typedef struct clua_budget {
     size_t limit;            ///< 0: no memory limit
     size_t reserve;          ///< headroom granted once exhausted, so error handling can still allocate
     int enforce;             ///< the limit applies only while Lua code runs, never inside Swift frames
-    int refused_once;        ///< the last growth request was refused (Lua then collects and retries)
-    int memory_exhausted;    ///< refused twice in a row: the budget is really spent (sticky for the call)
+    int memory_exhausted;    ///< a refusal became an error: sticky for the rest of the call
+    int refused_pending;     ///< the last growth request was refused and not yet retried
+    void *refused_ptr;       ///< that request, to recognise Lua's retry after its emergency collection
+    size_t refused_osize;
+    size_t refused_nsize;
     int expired;             ///< CLUA_EXPIRED_*: sticky for the call
     int interval;            ///< instructions between two hook calls
     uint64_t deadline_ns;    ///< CLOCK_MONOTONIC deadline, 0: none
@@ -64,8 +67,15 @@ typedef struct clua_budget {
     uint64_t instructions;   ///< counted in steps of `interval`
 } clua_budget;
 
-/// The allocator: refuses growth beyond the limit (Lua turns NULL into LUA_ERRMEM after an
-/// emergency collection), never refuses a shrink, and frees with free() for nsize == 0.
+/// Whether a refusal is known to have become an error. Lua retries most refused requests once,
+/// after an emergency collection and before any instruction runs; a refusal that is not followed
+/// by that retry (some library buffers never retry) was raised as it was.
+static inline int clua_memory_spent(const clua_budget *b) {
+    return b->memory_exhausted || b->refused_pending;
+}
+
+/// The allocator: refuses growth beyond the limit (Lua turns NULL into a memory error), never
+/// refuses a shrink, and frees with free() for nsize == 0.
 static inline void *clua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     clua_budget *b = (clua_budget *)ud;
     if (ptr == NULL) osize = 0;  // osize is a type tag for new blocks
@@ -74,19 +84,28 @@ static inline void *clua_alloc(void *ud, void *ptr, size_t osize, size_t nsize) 
         b->used -= osize;
         return NULL;
     }
-    if (nsize > osize && b->enforce && b->limit > 0) {
-        size_t cap = b->limit + (b->memory_exhausted ? b->reserve : 0);
-        if (b->used + (nsize - osize) > cap) {
-            // Lua retries a refused request once after a full collection; a second refusal in a
-            // row means the error is real, so it becomes sticky for the rest of the call.
-            if (b->refused_once) b->memory_exhausted = 1;
-            b->refused_once = 1;
-            return NULL;
+    if (nsize > osize) {
+        int retry = b->refused_pending && ptr == b->refused_ptr && osize == b->refused_osize
+            && nsize == b->refused_nsize;
+        if (b->refused_pending && !retry) b->memory_exhausted = 1;
+        b->refused_pending = 0;
+        if (b->enforce && b->limit > 0) {
+            size_t cap = b->limit + (b->memory_exhausted ? b->reserve : 0);
+            if (b->used + (nsize - osize) > cap) {
+                if (retry) {
+                    b->memory_exhausted = 1;
+                } else {
+                    b->refused_pending = 1;
+                    b->refused_ptr = ptr;
+                    b->refused_osize = osize;
+                    b->refused_nsize = nsize;
+                }
+                return NULL;
+            }
         }
     }
     void *p = realloc(ptr, nsize);
     if (p == NULL) return NULL;
-    if (nsize > osize) b->refused_once = 0;
     b->used = b->used - osize + nsize;
     if (b->used > b->peak) b->peak = b->used;
     return p;
@@ -120,6 +139,10 @@ static inline void clua_push_budget_message(lua_State *L, const clua_budget *b) 
 static inline void clua_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     clua_budget *b = clua_budget_of(L);
+    if (b->refused_pending) {  // an instruction runs: the refusal was not retried, it was raised
+        b->refused_pending = 0;
+        b->memory_exhausted = 1;
+    }
     if (!b->expired && !b->memory_exhausted) {
         b->instructions += (uint64_t)b->interval;
         if (b->instruction_limit > 0 && b->instructions > b->instruction_limit) {
@@ -135,6 +158,14 @@ static inline void clua_hook(lua_State *L, lua_Debug *ar) {
     lua_sethook(L, clua_hook, LUA_MASKCOUNT, 1);
     clua_push_budget_message(L, b);
     lua_error(L);
+}
+
+/// `spent()` for the prelude: whether this call's time or memory budget is gone. A Lua function
+/// in C, so asking costs no Swift frame.
+static inline int clua_spent(lua_State *L) {
+    const clua_budget *b = clua_budget_of(L);
+    lua_pushboolean(L, b->expired || clua_memory_spent(b));
+    return 1;
 }
 
 static inline void clua_arm_hook(lua_State *L, int interval) {

@@ -60,6 +60,27 @@ enum LuaPrelude {
       return rawload(chunk, chunkname or "=(load)", "t", env)
     end
 
+    -- Lua runs no hooks inside a __gc finaliser, so a finaliser would run outside the time
+    -- budget. Lua marks an object for finalisation only if its metatable has __gc when
+    -- setmetatable is called, so refusing it there is enough.
+    local rawsetmetatable = setmetatable
+    function base.setmetatable(t, mt)
+      if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+        error("bad argument #2 to 'setmetatable' (__gc finalisers are not allowed in the sandbox)", 2)
+      end
+      return rawsetmetatable(t, mt)
+    end
+
+    -- An error raised by the budget hook leaves hooks off while a message handler runs, so a
+    -- handler could loop forever. Once the budget is spent, xpcall's handler is skipped.
+    local rawxpcall, spent = xpcall, host.spent
+    function base.xpcall(f, handler, ...)
+      return rawxpcall(f, function(message)
+        if spent() then return message end
+        return handler(message)
+      end, ...)
+    end
+
     local gcoptions = { collect = true, count = true, step = true }
     function base.collectgarbage(option, ...)
       if option == nil then option = "collect" end

@@ -32,7 +32,7 @@ extension LuaState {
             }
         if budget.pointee.expired != 0 {
             code = .timeout
-        } else if budget.pointee.memory_exhausted != 0 || status == LUA_ERRMEM {
+        } else if clua_memory_spent(budget) != 0 || status == LUA_ERRMEM {
             code = .memory
             if message == "not enough memory", budget.pointee.limit > 0 {
                 clua_push_budget_message(L, budget)

@@ -14,11 +14,13 @@ extension LuaState {
 
         try compile(Array(LuaPrelude.source.utf8), chunkName: LuaPrelude.chunkName, displayName: "[LuaKit sandbox]")
         // host: the primitives the prelude wraps.
-        lua_createtable(L, 0, 3)
+        lua_createtable(L, 0, 4)
         pushCallback(name: "print") { state, L in state.emit(L) }
         lua_setfield(L, -2, "emit")
         pushCallback(name: "require") { state, L in state.findModule(L) }
         lua_setfield(L, -2, "find")
+        clua_pushcfunction(L, clua_spent)
+        lua_setfield(L, -2, "spent")
         luaL_requiref(L, "os", luaopen_os, 0)  // a source for the clock functions, never exposed
         lua_setfield(L, -2, "os")
         // S: the per-call state `newenv` fills in and `find` reads.

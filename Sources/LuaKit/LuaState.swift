@@ -206,7 +206,7 @@ public final class LuaState {
         let b = budget
         b.pointee.expired = 0
         b.pointee.memory_exhausted = 0
-        b.pointee.refused_once = 0
+        b.pointee.refused_pending = 0
         b.pointee.enforce = 0
         b.pointee.instructions = 0
         b.pointee.peak = b.pointee.used
@@ -226,7 +226,7 @@ public final class LuaState {
 
     private func endCall() {
         budget.pointee.enforce = 0
-        if budget.pointee.memory_exhausted != 0 {
+        if clua_memory_spent(budget) != 0 {
             // The call's garbage is what spent the budget; give it back before the next call.
             _ = clua_gc(L, LUA_GCCOLLECT, 0)
         }
@@ -242,7 +242,7 @@ public final class LuaState {
         guard status == LUA_OK else { throw callError(status: status, chunk: chunk) }
         // A spent budget is an error even when the code caught it and returned before the hook
         // could raise it again.
-        if budget.pointee.expired != 0 || budget.pointee.memory_exhausted != 0 {
+        if budget.pointee.expired != 0 || clua_memory_spent(budget) != 0 {
             clua_push_budget_message(L, budget)
             throw callError(status: LUA_ERRRUN, chunk: chunk)
         }

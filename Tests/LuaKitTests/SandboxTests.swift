@@ -1,0 +1,124 @@
+import Testing
+
+@testable import LuaKit
+
+@Suite("Sandbox")
+struct SandboxTests {
+    /// Each attempt must fail with an error; a returned value means the sandbox leaked.
+    static let escapes: [(String, String)] = [
+        ("io library", "return io.open('/etc/passwd'):read('a')"),
+        ("os.execute", "return os.execute('id')"),
+        ("os.exit", "os.exit(1)"),
+        ("os.getenv", "return os.getenv('HOME')"),
+        ("os.remove", "return os.remove('/tmp/x')"),
+        ("debug library", "debug.sethook()"),
+        ("package.loadlib", "return package.loadlib('libc.so.6', 'system')"),
+        ("dofile", "return dofile('/etc/passwd')"),
+        ("loadfile", "return loadfile('/etc/passwd')"),
+        ("string.dump", "return string.dump(function() end)"),
+        ("string.dump through the string metatable", "return ('').dump(function() end)"),
+        ("load without an environment", "return load('return 1')()"),
+        ("load of a binary chunk", "return load('\\27Lua\\84\\0', 'x', 'b', {})"),
+        ("load from a reader function", "return load(function() return nil end, 'x', 't', {})"),
+        ("require of a C library", "return require('io')"),
+        ("require walking out of its root", "return require('../../etc/passwd')"),
+        ("require of an absolute path", "return require('/etc/passwd')"),
+        ("string metatable", "getmetatable('').__index.upper = nil"),
+        ("environment metatable", "return getmetatable(_ENV).__index"),
+        ("replacing the environment metatable", "setmetatable(_ENV, nil)"),
+        ("library proxy metatable", "return getmetatable(string).__index"),
+        ("stopping the collector", "collectgarbage('stop')"),
+        ("generational collector switch", "collectgarbage('generational')"),
+        ("a __gc finaliser, which runs without hooks", "setmetatable({}, { __gc = function() while true do end end })"),
+    ]
+
+    @Test("escape attempts are refused", arguments: escapes)
+    func escapeAttemptIsRefused(name: String, source: String) throws {
+        let state = try makeState()
+        let error = failure(state, source)
+        #expect(error != nil, "\(name) was not refused")
+        #expect(error?.code == .runtime, "\(name): \(String(describing: error))")
+    }
+
+    @Test func onlyTheSafeLibrariesAndClockFunctionsAreVisible() throws {
+        let state = try makeState()
+        let values = try run(
+            state,
+            """
+            local names = {}
+            for k in pairs(_G) do names[#names + 1] = k end
+            for k in pairs(getmetatable(_G) == nil and {} or {}) do end
+            local os_names = {}
+            for k in pairs(os) do os_names[#os_names + 1] = k end
+            table.sort(os_names)
+            return io, debug, package, dofile, loadfile, table.concat(os_names, ","),
+              type(string.format), type(table.insert), type(math.floor), type(utf8.char), type(coroutine.wrap)
+            """)
+        #expect(
+            values == [.nil, .nil, .nil, .nil, .nil, "clock,date,difftime,time", "function", "function", "function", "function", "function"])
+    }
+
+    @Test func loadWithAnEnvironmentRunsTextConfinedToIt() throws {
+        let state = try makeState()
+        let values = try run(
+            state,
+            """
+            local env = { x = 41 }
+            local f = assert(load("y = x + 1; return print", "=snippet", "t", env))
+            local leaked = f()
+            return env.y, leaked, y
+            """)
+        #expect(values == [42, .nil, .nil])
+    }
+
+    @Test func loadReportsSyntaxErrorsAsLuaDoes() throws {
+        let state = try makeState()
+        let values = try run(state, "return load('return +', '=snippet', 't', {})")
+        #expect(values == [.nil, "snippet:1: unexpected symbol near '+'"])
+    }
+
+    @Test func globalsDoNotSurviveIntoTheNextCall() throws {
+        let state = try makeState()
+        let chunk = try state.load(source: "counter = (counter or 0) + 1; return counter", name: "count.lua")
+        #expect(try state.call(chunk) == [1])
+        #expect(try state.call(chunk) == [1])
+        #expect(state.stackTop == 0)
+    }
+
+    @Test func globalsSetByAHookFunctionDoNotSurviveIntoTheNextCall() throws {
+        let state = try makeState()
+        let chunk = try state.load(
+            source: "return { up = function() seen = (seen or 0) + 1; return seen end }", name: "hook.lua")
+        #expect(try state.call(chunk, function: "up") == [1])
+        #expect(try state.call(chunk, function: "up") == [1])
+    }
+
+    @Test func changesToLibrariesDoNotSurviveIntoTheNextCall() throws {
+        let state = try makeState()
+        try run(
+            state,
+            """
+            string.upper = function() return "pwned" end
+            rawset(table, "insert", nil)
+            _G.print = nil
+            math.pi = 3
+            assert(string.upper("a") == "pwned")
+            """)
+        let values = try run(
+            state, "return string.upper('a'), ('b'):upper(), type(table.insert), type(print), math.pi == 3")
+        #expect(values == ["A", "B", "function", "function", false])
+    }
+
+    @Test func pairsOverALibraryListsItsFunctions() throws {
+        let state = try makeState()
+        let values = try run(state, "local n = 0 for k, v in pairs(math) do n = n + 1 end return n > 20, math.type(1)")
+        #expect(values == [true, "integer"])
+    }
+
+    @Test func printGoesToTheConfiguredOutput() throws {
+        let recorder = OutputRecorder()
+        let state = try makeState(recorder: recorder)
+        try run(state, "print('a', 1, nil, 2.5, true) warn('careful', '!')")
+        #expect(recorder.lines == [.print("a\t1\tnil\t2.5\ttrue"), .warning("careful!")])
+    }
+}
