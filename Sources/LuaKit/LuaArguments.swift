@@ -26,7 +26,10 @@ public struct LuaArguments: Sendable {
     }
 
     private func expected(_ what: String, _ position: Int) -> LuaArgumentError {
-        badArgument(position, "\(what) expected, got \(self[position] == .nil && position > count ? "no value" : self[position].typeName)")
+        badArgument(
+            position,
+            "\(what) expected, got \(self[position] == .nil && position > count ? "no value" : self[position].typeName)"
+        )
     }
 
     /// A required string argument.

@@ -31,7 +31,10 @@ public enum LuaKey: Sendable, Hashable, Comparable, CustomStringConvertible {
         case .integer(let i): return "[\(i)]"
         case .string(let s):
             let isIdentifier =
-                !s.isEmpty && s.utf8.allSatisfy { $0 == 0x5F || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) }
+                !s.isEmpty
+                && s.utf8.allSatisfy {
+                    $0 == 0x5F || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39)
+                }
                 && !(s.utf8.first! >= 0x30 && s.utf8.first! <= 0x39)
             return isIdentifier ? ".\(s)" : "[\(String(reflecting: s))]"
         }

@@ -9,128 +9,128 @@ enum LuaPrelude {
     static let chunkName = "=[LuaKit sandbox]"
 
     static let source = #"""
-    local host, S = ...
-    local type, select, tostring, error, next, setmetatable, rawget =
-      type, select, tostring, error, next, setmetatable, rawget
-    local concat = table.concat
-    local rawload, rawcollect = load, collectgarbage
-    local emit, find = host.emit, host.find
+        local host, S = ...
+        local type, select, tostring, error, next, setmetatable, rawget =
+          type, select, tostring, error, next, setmetatable, rawget
+        local concat = table.concat
+        local rawload, rawcollect = load, collectgarbage
+        local emit, find = host.emit, host.find
 
-    -- The libraries a call may use. Each call sees them through proxies of its own: assigning to
-    -- `string.x` changes the call's proxy, not the library.
-    local os = { clock = host.os.clock, time = host.os.time, date = host.os.date,
-                 difftime = host.os.difftime }
-    local libs = { string = string, table = table, math = math, utf8 = utf8,
-                   coroutine = coroutine, os = os }
-    string.dump = nil
-    getmetatable("").__metatable = false
+        -- The libraries a call may use. Each call sees them through proxies of its own: assigning to
+        -- `string.x` changes the call's proxy, not the library.
+        local os = { clock = host.os.clock, time = host.os.time, date = host.os.date,
+                     difftime = host.os.difftime }
+        local libs = { string = string, table = table, math = math, utf8 = utf8,
+                       coroutine = coroutine, os = os }
+        string.dump = nil
+        getmetatable("").__metatable = false
 
-    local metas = {}
-    for name, lib in next, libs do
-      metas[name] = { __index = lib, __pairs = function() return next, lib, nil end,
-                      __metatable = false }
-    end
+        local metas = {}
+        for name, lib in next, libs do
+          metas[name] = { __index = lib, __pairs = function() return next, lib, nil end,
+                          __metatable = false }
+        end
 
-    local base = {}
-    for _, name in next, { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
-        "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber",
-        "tostring", "type", "xpcall", "warn", "_VERSION" } do
-      base[name] = _G[name]
-    end
+        local base = {}
+        for _, name in next, { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
+            "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber",
+            "tostring", "type", "xpcall", "warn", "_VERSION" } do
+          base[name] = _G[name]
+        end
 
-    function base.print(...)
-      local n = select("#", ...)
-      local parts = {}
-      for i = 1, n do parts[i] = tostring((select(i, ...))) end
-      emit(concat(parts, "\t"))
-    end
+        function base.print(...)
+          local n = select("#", ...)
+          local parts = {}
+          for i = 1, n do parts[i] = tostring((select(i, ...))) end
+          emit(concat(parts, "\t"))
+        end
 
-    function base.load(chunk, chunkname, mode, env)
-      if type(chunk) ~= "string" then
-        error("bad argument #1 to 'load' (string expected, got " .. type(chunk)
-          .. ": the sandbox loads text only)", 2)
-      end
-      if mode ~= nil and mode ~= "t" then
-        error("bad argument #3 to 'load' (mode must be \"t\": the sandbox loads no binary chunks)", 2)
-      end
-      if type(env) ~= "table" then
-        error("bad argument #4 to 'load' (table expected, got " .. type(env)
-          .. ": the sandbox loads code only with an explicit environment)", 2)
-      end
-      return rawload(chunk, chunkname or "=(load)", "t", env)
-    end
+        function base.load(chunk, chunkname, mode, env)
+          if type(chunk) ~= "string" then
+            error("bad argument #1 to 'load' (string expected, got " .. type(chunk)
+              .. ": the sandbox loads text only)", 2)
+          end
+          if mode ~= nil and mode ~= "t" then
+            error("bad argument #3 to 'load' (mode must be \"t\": the sandbox loads no binary chunks)", 2)
+          end
+          if type(env) ~= "table" then
+            error("bad argument #4 to 'load' (table expected, got " .. type(env)
+              .. ": the sandbox loads code only with an explicit environment)", 2)
+          end
+          return rawload(chunk, chunkname or "=(load)", "t", env)
+        end
 
-    -- Lua runs no hooks inside a __gc finaliser, so a finaliser would run outside the time
-    -- budget. Lua marks an object for finalisation only if its metatable has __gc when
-    -- setmetatable is called, so refusing it there is enough.
-    local rawsetmetatable = setmetatable
-    function base.setmetatable(t, mt)
-      if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
-        error("bad argument #2 to 'setmetatable' (__gc finalisers are not allowed in the sandbox)", 2)
-      end
-      return rawsetmetatable(t, mt)
-    end
+        -- Lua runs no hooks inside a __gc finaliser, so a finaliser would run outside the time
+        -- budget. Lua marks an object for finalisation only if its metatable has __gc when
+        -- setmetatable is called, so refusing it there is enough.
+        local rawsetmetatable = setmetatable
+        function base.setmetatable(t, mt)
+          if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+            error("bad argument #2 to 'setmetatable' (__gc finalisers are not allowed in the sandbox)", 2)
+          end
+          return rawsetmetatable(t, mt)
+        end
 
-    -- An error raised by the budget hook leaves hooks off while a message handler runs, so a
-    -- handler could loop forever. Once the budget is spent, xpcall's handler is skipped.
-    local rawxpcall, spent = xpcall, host.spent
-    function base.xpcall(f, handler, ...)
-      return rawxpcall(f, function(message)
-        if spent() then return message end
-        return handler(message)
-      end, ...)
-    end
+        -- An error raised by the budget hook leaves hooks off while a message handler runs, so a
+        -- handler could loop forever. Once the budget is spent, xpcall's handler is skipped.
+        local rawxpcall, spent = xpcall, host.spent
+        function base.xpcall(f, handler, ...)
+          return rawxpcall(f, function(message)
+            if spent() then return message end
+            return handler(message)
+          end, ...)
+        end
 
-    local gcoptions = { collect = true, count = true, step = true }
-    function base.collectgarbage(option, ...)
-      if option == nil then option = "collect" end
-      if not gcoptions[option] then
-        error("bad argument #1 to 'collectgarbage' (option '" .. tostring(option)
-          .. "' is not allowed in the sandbox)", 2)
-      end
-      return rawcollect(option, ...)
-    end
+        local gcoptions = { collect = true, count = true, step = true }
+        function base.collectgarbage(option, ...)
+          if option == nil then option = "collect" end
+          if not gcoptions[option] then
+            error("bad argument #1 to 'collectgarbage' (option '" .. tostring(option)
+              .. "' is not allowed in the sandbox)", 2)
+          end
+          return rawcollect(option, ...)
+        end
 
-    local LOADING = {}
-    function base.require(name)
-      if type(name) ~= "string" then
-        error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2)
-      end
-      local loaded = S.loaded
-      local value = loaded[name]
-      if value == LOADING then
-        error("module '" .. name .. "' is already being loaded (a require loop, or an earlier"
-          .. " error while loading it)", 2)
-      end
-      if value ~= nil then return value end
-      if libs[name] then
-        value = rawget(S.env, name)
-        loaded[name] = value
-        return value
-      end
-      local kind, chunk, path = find(name)
-      if kind == nil then error(chunk, 2) end
-      if kind == "host" then
-        loaded[name] = chunk
-        return chunk
-      end
-      loaded[name] = LOADING
-      value = chunk(name, path)
-      if value == nil then value = true end
-      loaded[name] = value
-      return value, path
-    end
+        local LOADING = {}
+        function base.require(name)
+          if type(name) ~= "string" then
+            error("bad argument #1 to 'require' (string expected, got " .. type(name) .. ")", 2)
+          end
+          local loaded = S.loaded
+          local value = loaded[name]
+          if value == LOADING then
+            error("module '" .. name .. "' is already being loaded (a require loop, or an earlier"
+              .. " error while loading it)", 2)
+          end
+          if value ~= nil then return value end
+          if libs[name] then
+            value = rawget(S.env, name)
+            loaded[name] = value
+            return value
+          end
+          local kind, chunk, path = find(name)
+          if kind == nil then error(chunk, 2) end
+          if kind == "host" then
+            loaded[name] = chunk
+            return chunk
+          end
+          loaded[name] = LOADING
+          value = chunk(name, path)
+          if value == nil then value = true end
+          loaded[name] = value
+          return value, path
+        end
 
-    local envmeta = { __index = base, __metatable = false }
+        local envmeta = { __index = base, __metatable = false }
 
-    local function newenv()
-      local env = {}
-      for name, meta in next, metas do env[name] = setmetatable({}, meta) end
-      env._G = env
-      S.env, S.loaded = env, {}
-      return setmetatable(env, envmeta)
-    end
+        local function newenv()
+          local env = {}
+          for name, meta in next, metas do env[name] = setmetatable({}, meta) end
+          env._G = env
+          S.env, S.loaded = env, {}
+          return setmetatable(env, envmeta)
+        end
 
-    return newenv
-    """#
+        return newenv
+        """#
 }

@@ -94,7 +94,8 @@ extension LuaState {
         lua_settop(L, 0)
         guard LuaState.isValidModuleName(name) else {
             lua_pushnil(L)
-            pushString("module name '\(name)' is not valid (dot-separated names of letters, digits, '_' and '-')", in: L)
+            pushString(
+                "module name '\(name)' is not valid (dot-separated names of letters, digits, '_' and '-')", in: L)
             return 2
         }
         if let master = moduleRefs[name] {

@@ -70,7 +70,10 @@ extension LuaState {
         return !parts.isEmpty && name.utf8.count <= 256
             && parts.allSatisfy { part in
                 guard let first = part.utf8.first, !(0x30...0x39).contains(first) else { return false }
-                return part.utf8.allSatisfy { $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+                return part.utf8.allSatisfy {
+                    $0 == 0x5F || $0 == 0x2D || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0)
+                        || (0x61...0x7A).contains($0)
+                }
             }
     }
 }

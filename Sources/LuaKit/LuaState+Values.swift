@@ -74,7 +74,9 @@ extension LuaState {
     // MARK: - Lua to Swift
 
     /// The values from stack index `first` to the top, converted.
-    func readAll(from first: Int32, what: String, opaque: LuaValue.OpaquePolicy, file: String) throws(LuaError) -> [LuaValue] {
+    func readAll(
+        from first: Int32, what: String, opaque: LuaValue.OpaquePolicy, file: String
+    ) throws(LuaError) -> [LuaValue] {
         let top = lua_gettop(L)
         guard first <= top else { return [] }
         var values: [LuaValue] = []
@@ -91,7 +93,9 @@ extension LuaState {
 
     /// Converts the value at `index` without calling anything that can raise: raw access only,
     /// so metatables are ignored. Leaves the stack as it found it, on error too.
-    func read(_ L: OpaquePointer, _ index: Int32, path: String, opaque: LuaValue.OpaquePolicy) throws(LuaError) -> LuaValue {
+    func read(
+        _ L: OpaquePointer, _ index: Int32, path: String, opaque: LuaValue.OpaquePolicy
+    ) throws(LuaError) -> LuaValue {
         var visiting: Set<UnsafeRawPointer> = []
         let top = lua_gettop(L)
         do {
@@ -157,10 +161,12 @@ extension LuaState {
                 key = .integer(Int64(lua_tointegerx(L, -2, nil)))
             case let keyType:
                 let shown = keyType == LUA_TNUMBER ? "a fractional number" : "a \(LuaState.typeName(keyType))"
-                throw LuaError(.conversion, "\(path): \(shown) key cannot be passed to Swift (only strings and integers)")
+                throw LuaError(
+                    .conversion, "\(path): \(shown) key cannot be passed to Swift (only strings and integers)")
             }
             entries[key] = try read(
-                L, lua_gettop(L), depth: depth + 1, path: path + key.pathComponent(), visiting: &visiting, opaque: opaque)
+                L, lua_gettop(L), depth: depth + 1, path: path + key.pathComponent(), visiting: &visiting,
+                opaque: opaque)
             lua_settop(L, -2)
         }
         let count = Int64(entries.count)

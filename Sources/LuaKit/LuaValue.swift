@@ -81,7 +81,8 @@ public enum LuaValue: Sendable, Hashable {
         switch self {
         case .map(let m): return m
         case .array(let a):
-            return Dictionary(uniqueKeysWithValues: a.enumerated().map { (LuaKey.integer(Int64($0.offset + 1)), $0.element) })
+            return Dictionary(
+                uniqueKeysWithValues: a.enumerated().map { (LuaKey.integer(Int64($0.offset + 1)), $0.element) })
         default: return nil
         }
     }

@@ -48,7 +48,8 @@ struct ErrorTests {
     @Test func aSwiftErrorCaughtByPcallReadsAsALuaError() throws {
         let module = LuaModule(name: "test.net", functions: ["check": { try [.string($0.string(1))] }])
         let state = try makeState(modules: [module])
-        let values = try run(state, "local net = require 'test.net'\nreturn pcall(function() return net.check(42) end)\n", name: "p.lua")
+        let values = try run(
+            state, "local net = require 'test.net'\nreturn pcall(function() return net.check(42) end)\n", name: "p.lua")
         #expect(values == [false, "p.lua:2: bad argument #1 to 'test.net.check' (string expected, got number)"])
     }
 
@@ -99,7 +100,9 @@ struct ErrorTests {
     @Test func aMissingEntryFunctionIsNamed() throws {
         let state = try makeState()
         #expect(throws: LuaError.self) { try run(state, "return 1", function: "up") }
-        let error = #expect(throws: LuaError.self) { try run(state, "return { down = print }", name: "h.lua", function: "up") }
+        let error = #expect(throws: LuaError.self) {
+            try run(state, "return { down = print }", name: "h.lua", function: "up")
+        }
         #expect(error?.code == .missingFunction)
         #expect(error?.description == "h.lua: returned a table whose 'up' is nil, not a function")
     }
@@ -108,7 +111,8 @@ struct ErrorTests {
         #expect(LuaState.splitPosition("a/b.lua:12: x: y:3: z")! == ("a/b.lua", 12, "x: y:3: z"))
         #expect(LuaState.splitPosition("no position here") == nil)
         #expect(LuaState.shortSource("@" + String(repeating: "a", count: 59)) == String(repeating: "a", count: 59))
-        #expect(LuaState.shortSource("@" + String(repeating: "b", count: 60)) == "..." + String(repeating: "b", count: 56))
+        #expect(
+            LuaState.shortSource("@" + String(repeating: "b", count: 60)) == "..." + String(repeating: "b", count: 56))
     }
 
     @Test func aReplacedChunkCannotBeCalled() throws {

@@ -54,7 +54,8 @@ struct ModuleTests {
 
     @Test func aModuleIsLoadedOncePerCallAndAnewForTheNext() throws {
         let folder = TemporaryFolder()
-        folder.write("counter.lua", "hits = (hits or 0) + 1 local n = 0 return { bump = function() n = n + 1 return n end }")
+        folder.write(
+            "counter.lua", "hits = (hits or 0) + 1 local n = 0 return { bump = function() n = n + 1 return n end }")
         let state = try makeState(roots: [LuaModuleRoot(path: folder.path)])
         let source = "local a = require 'counter' local b = require 'counter' a.bump() return b.bump(), a == b, hits"
         #expect(try run(state, source) == [2, true, 1])
@@ -100,7 +101,9 @@ struct ModuleTests {
         #expect(error?.message.contains("module 'a' is already being loaded") == true)
     }
 
-    @Test("invalid module names are refused", arguments: ["../x", "a/b", "", ".a", "a..b", "a.", "1abc", "a b", "/etc/passwd"])
+    @Test(
+        "invalid module names are refused",
+        arguments: ["../x", "a/b", "", ".a", "a..b", "a.", "1abc", "a b", "/etc/passwd"])
     func invalidModuleNameIsRefused(name: String) throws {
         let state = try makeState(roots: [LuaModuleRoot(path: "/")])
         let chunk = try state.load(source: "return require(...)", name: "req.lua")
@@ -110,6 +113,7 @@ struct ModuleTests {
 
     @Test func standardLibraryNamesRequireToTheCallsLibraries() throws {
         let state = try makeState()
-        #expect(try run(state, "return require('string') == string, require('table').concat({1, 2}, '-')") == [true, "1-2"])
+        #expect(
+            try run(state, "return require('string') == string, require('table').concat({1, 2}, '-')") == [true, "1-2"])
     }
 }

@@ -55,7 +55,10 @@ struct SandboxTests {
               type(string.format), type(table.insert), type(math.floor), type(utf8.char), type(coroutine.wrap)
             """)
         #expect(
-            values == [.nil, .nil, .nil, .nil, .nil, "clock,date,difftime,time", "function", "function", "function", "function", "function"])
+            values == [
+                .nil, .nil, .nil, .nil, .nil, "clock,date,difftime,time", "function", "function", "function",
+                "function", "function",
+            ])
     }
 
     @Test func loadWithAnEnvironmentRunsTextConfinedToIt() throws {

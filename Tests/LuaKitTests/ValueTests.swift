@@ -82,8 +82,12 @@ struct ValueTests {
 
     @Test func unsupportedKeysAreNamed() throws {
         let state = try makeState()
-        #expect(failure(state, "return { [true] = 1 }")?.message == "result #1: a boolean key cannot be passed to Swift (only strings and integers)")
-        #expect(failure(state, "return { x = { [1.5] = 1 } }")?.message == "result #1.x: a fractional number key cannot be passed to Swift (only strings and integers)")
+        #expect(
+            failure(state, "return { [true] = 1 }")?.message
+                == "result #1: a boolean key cannot be passed to Swift (only strings and integers)")
+        #expect(
+            failure(state, "return { x = { [1.5] = 1 } }")?.message
+                == "result #1.x: a fractional number key cannot be passed to Swift (only strings and integers)")
     }
 
     @Test func jsonKeepsIntegersAndFloatsApartAndSortsKeys() throws {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what taphouse needs to build and test on Debian 12, as root. Idempotent: installs only
+# what is missing. The Swift toolchain is not a Debian package; it must already be on PATH (or in
+# /opt/swift/usr/bin).
+set -euo pipefail
+
+packages=(liblua5.4-dev pkg-config)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}" >&2
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: need root to install ${missing[*]} (run as root, or install them first)" >&2
+        exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
+    export PATH="/opt/swift/usr/bin:$PATH"
+fi
+command -v swift >/dev/null 2>&1 || {
+    echo "setup: no swift on PATH: install the Swift 6 toolchain (swift.org) first" >&2
+    exit 1
+}
