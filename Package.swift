@@ -52,9 +52,11 @@ let package = Package(
             dependencies: ["LuaKit", "CLua"],
             path: "Benchmarks/LuaKitBenchmarks"
         ),
-        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua"]),
-        .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit"]),
-        .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse"]),
+        // Helpers shared by the test targets (temporary folders, ...).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
+        .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit", "TestSupport"]),
+        .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,8 @@
 public struct LuaChunk: Sendable, Hashable {
     /// The file path, or the name given to the source text.
     public let name: String
+    /// The chunk name Lua knows it by (`@path` or `=name`), and its key in the state's cache.
+    let key: String
     let ref: Int32
     let serial: UInt64
     let owner: ObjectIdentifier

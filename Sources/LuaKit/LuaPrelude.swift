@@ -10,8 +10,8 @@ enum LuaPrelude {
 
     static let source = #"""
         local host, S = ...
-        local type, select, tostring, error, next, setmetatable, rawget =
-          type, select, tostring, error, next, setmetatable, rawget
+        local type, select, tostring, error, next, setmetatable, rawget, rawset =
+          type, select, tostring, error, next, setmetatable, rawget, rawset
         local concat = table.concat
         local rawload, rawcollect = load, collectgarbage
         local emit, find = host.emit, host.find
@@ -104,7 +104,7 @@ enum LuaPrelude {
           end
           if value ~= nil then return value end
           if libs[name] then
-            value = rawget(S.env, name)
+            value = S.env[name]
             loaded[name] = value
             return value
           end
@@ -121,11 +121,19 @@ enum LuaPrelude {
           return value, path
         end
 
+        -- A call's library proxies are made on first use: most calls touch one or two libraries,
+        -- and base functions stay one plain table lookup away.
+        setmetatable(base, { __index = function(_, name)
+          local meta = metas[name]
+          if meta == nil then return nil end
+          local proxy = setmetatable({}, meta)
+          rawset(S.env, name, proxy)
+          return proxy
+        end })
         local envmeta = { __index = base, __metatable = false }
 
         local function newenv()
           local env = {}
-          for name, meta in next, metas do env[name] = setmetatable({}, meta) end
           env._G = env
           S.env, S.loaded = env, {}
           return setmetatable(env, envmeta)

@@ -26,7 +26,7 @@ public final class LuaState {
     var callStateRef: Int32 = 0
     /// Registry references of the master table of each Swift module.
     var moduleRefs: [String: Int32] = [:]
-    /// Compiled chunks by path (files) or name (source texts).
+    /// Compiled chunks by chunk name: `@path` for files, `=name` for source texts.
     var chunks: [String: CachedChunk] = [:]
     var nextSerial: UInt64 = 1
     /// Full chunk names by the shortened form Lua puts in messages, for names Lua shortens.
@@ -45,7 +45,7 @@ public final class LuaState {
         self.configuration = configuration
         budget = .allocate(capacity: 1)
         budget.initialize(to: clua_budget())
-        budget.pointee.limit = configuration.limits.memoryBytes.map { max(0, $0) } ?? 0
+        budget.pointee.limit = configuration.limits.memoryBytes.map { max(1, $0) } ?? 0  // 0: no limit
         // Room for a traceback and an error message once the budget is spent.
         budget.pointee.reserve = max(64 << 10, budget.pointee.limit / 16)
         budget.pointee.interval = max(1, configuration.limits.hookInterval)
@@ -70,6 +70,7 @@ public final class LuaState {
         // `__gc` finalisers run in lua_close; give them a short deadline of their own.
         budget.pointee.expired = 0
         budget.pointee.memory_exhausted = 0
+        budget.pointee.refused_pending = 0
         budget.pointee.deadline_ns = clua_now_ns() + 100_000_000
         clua_arm_hook(L, budget.pointee.interval)
         lua_close(L)
@@ -97,7 +98,7 @@ public final class LuaState {
         guard let (ref, serial) = try cachedFileChunk(path) else {
             throw LuaError(.file, "cannot read: No such file or directory", file: path, errno: .noSuchFileOrDirectory)
         }
-        return LuaChunk(name: path, ref: ref, serial: serial, owner: ObjectIdentifier(self))
+        return LuaChunk(name: path, key: "@" + path, ref: ref, serial: serial, owner: ObjectIdentifier(self))
     }
 
     /// Compiles source text under `name` (shown verbatim in messages: `name:line:`).
@@ -105,18 +106,18 @@ public final class LuaState {
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         try compile(Array(source.utf8), chunkName: "=" + name, displayName: name)
-        let (ref, serial) = store(name: name, stamp: nil)
-        return LuaChunk(name: name, ref: ref, serial: serial, owner: ObjectIdentifier(self))
+        let (ref, serial) = store(key: "=" + name, stamp: nil)
+        return LuaChunk(name: name, key: "=" + name, ref: ref, serial: serial, owner: ObjectIdentifier(self))
     }
 
     /// The compiled chunk of `path`, loaded or reused, as (registry reference, serial).
     /// Returns `nil` when there is no such file. Leaves the stack as it found it.
     func cachedFileChunk(_ path: String) throws(LuaError) -> (Int32, UInt64)? {
         guard let stamp = try LuaSourceFile.stamp(of: path) else { return nil }
-        if let cached = chunks[path], cached.stamp == stamp { return (cached.ref, cached.serial) }
+        if let cached = chunks["@" + path], cached.stamp == stamp { return (cached.ref, cached.serial) }
         let (bytes, readStamp) = try LuaSourceFile.read(path)
         try compile(bytes, chunkName: "@" + path, displayName: path)
-        return store(name: path, stamp: readStamp)
+        return store(key: "@" + path, stamp: readStamp)
     }
 
     /// Compiles text and leaves the function on the stack (or throws, leaving nothing).
@@ -134,14 +135,14 @@ public final class LuaState {
         }
     }
 
-    /// Moves the function on top of the stack into the registry under `name`, releasing the
-    /// chunk it replaces.
-    private func store(name: String, stamp: LuaSourceFile.Stamp?) -> (Int32, UInt64) {
-        if let old = chunks[name] { luaL_unref(L, CLUA_REGISTRYINDEX, old.ref) }
+    /// Moves the function on top of the stack into the registry under `key` (its chunk name),
+    /// releasing the chunk it replaces.
+    private func store(key: String, stamp: LuaSourceFile.Stamp?) -> (Int32, UInt64) {
+        if let old = chunks[key] { luaL_unref(L, CLUA_REGISTRYINDEX, old.ref) }
         let ref = luaL_ref(L, CLUA_REGISTRYINDEX)
         let serial = nextSerial
         nextSerial += 1
-        chunks[name] = CachedChunk(ref: ref, serial: serial, stamp: stamp)
+        chunks[key] = CachedChunk(ref: ref, serial: serial, stamp: stamp)
         return (ref, serial)
     }
 
@@ -159,7 +160,7 @@ public final class LuaState {
         guard chunk.owner == ObjectIdentifier(self) else {
             preconditionFailure("chunk \(chunk.name) belongs to another LuaState")
         }
-        guard let current = chunks[chunk.name], current.serial == chunk.serial else {
+        guard let current = chunks[chunk.key], current.serial == chunk.serial else {
             throw LuaError(.file, "chunk was replaced by a newer load of the same name", file: chunk.name)
         }
         let top = lua_gettop(L)

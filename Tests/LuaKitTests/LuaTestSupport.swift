@@ -1,29 +1,8 @@
 import Foundation
+@_exported import TestSupport
 import Testing
 
 @testable import LuaKit
-
-/// A temporary folder for chunk files, removed when the value is released.
-final class TemporaryFolder {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "luakit-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// Writes `contents` to `relative` (creating folders) and returns the full path.
-    @discardableResult
-    func write(_ relative: String, _ contents: String) -> String {
-        let full = path + "/" + relative
-        try! FileManager.default.createDirectory(
-            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! contents.write(toFile: full, atomically: true, encoding: .utf8)
-        return full
-    }
-}
 
 /// Collects what chunks print and warn.
 final class OutputRecorder {

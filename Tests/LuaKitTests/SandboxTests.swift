@@ -45,9 +45,6 @@ struct SandboxTests {
         let values = try run(
             state,
             """
-            local names = {}
-            for k in pairs(_G) do names[#names + 1] = k end
-            for k in pairs(getmetatable(_G) == nil and {} or {}) do end
             local os_names = {}
             for k in pairs(os) do os_names[#os_names + 1] = k end
             table.sort(os_names)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `taphouse` binary, as an admin would.
@@ -40,89 +41,74 @@ struct TaphouseBinary {
     }
 }
 
-final class Scratch {
-    let path = NSTemporaryDirectory() + "taphouse-cli-" + UUID().uuidString
-    init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let full = path + "/" + name
-        try! FileManager.default.createDirectory(
-            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try! text.write(toFile: full, atomically: true, encoding: .utf8)
-        return full
-    }
-}
-
 @Suite("taphouse hooks eval")
 struct HooksEvalCommandTests {
     @Test func printsTheReturnValueAsJSON() throws {
-        let scratch = Scratch()
-        scratch.write(
+        let folder = TemporaryFolder()
+        folder.write(
             "snippet.lua", "print('to stderr')\nreturn { mtu = 1500, ratio = 0.5, tags = { 'a', 'b' }, name = 'br0' }\n"
         )
-        let result = try TaphouseBinary.run(["hooks", "eval", "snippet.lua", "--compact"], in: scratch.path)
+        let result = try TaphouseBinary.run(["hooks", "eval", "snippet.lua", "--compact"], in: folder.path)
         #expect(result.status == 0)
         #expect(result.output == #"{"mtu":1500,"name":"br0","ratio":0.5,"tags":["a","b"]}"# + "\n")
         #expect(result.error == "to stderr\n")
     }
 
     @Test func severalValuesPrintAsAnArrayAndNoneAsNull() throws {
-        let scratch = Scratch()
-        scratch.write("two.lua", "return 1, 2.0")
-        scratch.write("none.lua", "local x = 1")
+        let folder = TemporaryFolder()
+        folder.write("two.lua", "return 1, 2.0")
+        folder.write("none.lua", "local x = 1")
         #expect(
-            try TaphouseBinary.run(["hooks", "eval", "two.lua", "--compact"], in: scratch.path).output == "[1,2.0]\n")
-        #expect(try TaphouseBinary.run(["hooks", "eval", "none.lua"], in: scratch.path).output == "null\n")
+            try TaphouseBinary.run(["hooks", "eval", "two.lua", "--compact"], in: folder.path).output == "[1,2.0]\n")
+        #expect(try TaphouseBinary.run(["hooks", "eval", "none.lua"], in: folder.path).output == "null\n")
     }
 
     @Test func aFailingFileExitsNonZeroWithFileAndLine() throws {
-        let scratch = Scratch()
-        scratch.write("hooks/network/bridged.lua", "local nic = {}\n\n\nreturn nic.mac.upper()\n")
-        let result = try TaphouseBinary.run(["hooks", "eval", "hooks/network/bridged.lua"], in: scratch.path)
+        let folder = TemporaryFolder()
+        folder.write("hooks/network/bridged.lua", "local nic = {}\n\n\nreturn nic.mac.upper()\n")
+        let result = try TaphouseBinary.run(["hooks", "eval", "hooks/network/bridged.lua"], in: folder.path)
         #expect(result.status == 1)
         #expect(result.output == "")
         #expect(result.error == "hooks/network/bridged.lua:4: attempt to index a nil value (field 'mac')\n")
     }
 
     @Test func aSyntaxErrorExitsNonZeroWithFileAndLine() throws {
-        let scratch = Scratch()
-        scratch.write("bad.lua", "return {\n  x = ,\n}\n")
-        let result = try TaphouseBinary.run(["hooks", "eval", "bad.lua"], in: scratch.path)
+        let folder = TemporaryFolder()
+        folder.write("bad.lua", "return {\n  x = ,\n}\n")
+        let result = try TaphouseBinary.run(["hooks", "eval", "bad.lua"], in: folder.path)
         #expect(result.status == 1)
         #expect(result.error == "bad.lua:2: unexpected symbol near ','\n")
     }
 
     @Test func theTimeoutAndMemoryBudgetsAreTheOnesGiven() throws {
-        let scratch = Scratch()
-        scratch.write("spin.lua", "while true do end")
-        scratch.write("bomb.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(64) .. i end")
-        let spin = try TaphouseBinary.run(["hooks", "eval", "spin.lua", "--timeout-ms", "150"], in: scratch.path)
+        let folder = TemporaryFolder()
+        folder.write("spin.lua", "while true do end")
+        folder.write("bomb.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(64) .. i end")
+        let spin = try TaphouseBinary.run(["hooks", "eval", "spin.lua", "--timeout-ms", "150"], in: folder.path)
         #expect(spin.status == 1)
         #expect(spin.error == "spin.lua:1: time budget of 150 ms exhausted\n")
-        let bomb = try TaphouseBinary.run(["hooks", "eval", "bomb.lua", "--memory-mb", "4"], in: scratch.path)
+        let bomb = try TaphouseBinary.run(["hooks", "eval", "bomb.lua", "--memory-mb", "4"], in: folder.path)
         #expect(bomb.status == 1)
         #expect(bomb.error.hasPrefix("bomb.lua") && bomb.error.contains("memory budget of 4194304 bytes exhausted"))
     }
 
     @Test func modulesLoadFromTheLuaPathsGiven() throws {
-        let scratch = Scratch()
-        scratch.write("lib/site/policy.lua", "return { bridge = function(tags) return tags[1] or 'br0' end }")
-        scratch.write(
+        let folder = TemporaryFolder()
+        folder.write("lib/site/policy.lua", "return { bridge = function(tags) return tags[1] or 'br0' end }")
+        folder.write(
             "use.lua", "local log = require 'taphouse.log'\nreturn require('site.policy').bridge({ 'br-dmz' })\n")
-        let without = try TaphouseBinary.run(["hooks", "eval", "use.lua"], in: scratch.path)
+        let without = try TaphouseBinary.run(["hooks", "eval", "use.lua"], in: folder.path)
         #expect(without.status == 1)
         #expect(without.error.hasPrefix("use.lua:2: module 'site.policy' not found:"))
-        let with = try TaphouseBinary.run(["hooks", "eval", "use.lua", "--lua-path", "lib"], in: scratch.path)
+        let with = try TaphouseBinary.run(["hooks", "eval", "use.lua", "--lua-path", "lib"], in: folder.path)
         #expect(with.status == 0)
         #expect(with.output == "\"br-dmz\"\n")
     }
 
     @Test func theTracebackIsPrintedOnRequest() throws {
-        let scratch = Scratch()
-        scratch.write("e.lua", "local function f() error('deep') end\nf()\n")
-        let result = try TaphouseBinary.run(["hooks", "eval", "e.lua", "--traceback"], in: scratch.path)
+        let folder = TemporaryFolder()
+        folder.write("e.lua", "local function f() error('deep') end\nf()\n")
+        let result = try TaphouseBinary.run(["hooks", "eval", "e.lua", "--traceback"], in: folder.path)
         #expect(result.status == 1)
         #expect(result.error.hasPrefix("e.lua:1: deep\nstack traceback:\n"))
         #expect(result.error.contains("e.lua:2: in main chunk"))
