@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // Lua 5.4 as Debian ships it, plus a header-only shim for what Swift cannot import.
@@ -29,6 +30,19 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Pure qemu planning: spec, hvparams catalog and checks, feature detection from help text,
+        // argv generation, runtime file. No file system, no processes.
+        .target(name: "QEMU"),
+        // The KVM core at the edge: runs qemu, reads the node. Ties QEMU, Hooks and the host.
+        .target(
+            name: "Node",
+            dependencies: [
+                "QEMU",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The hook runtime: the sandbox hooks get and the `taphouse.*` modules.
         .target(
             name: "Hooks",
@@ -42,6 +56,8 @@ let package = Package(
             dependencies: [
                 "LuaKit",
                 "Hooks",
+                "QEMU",
+                "Node",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,6 +71,8 @@ let package = Package(
         // Helpers shared by the test targets (temporary folders, ...).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
+        .testTarget(name: "QEMUTests", dependencies: ["QEMU", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit", "TestSupport"]),
         .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport"]),
     ],

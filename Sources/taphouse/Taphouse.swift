@@ -2,11 +2,11 @@ import ArgumentParser
 
 /// The `taphouse` command line: parses arguments, calls the libraries, prints.
 @main
-struct Taphouse: ParsableCommand {
+struct Taphouse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "taphouse",
         abstract: "A KVM node agent whose site policy lives in Lua 5.4 hooks.",
         version: TaphouseVersion.string,
-        subcommands: [HooksCommand.self]
+        subcommands: [PlanCommand.self, HooksCommand.self]
     )
 }

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Node
+import QEMU
+
+/// `taphouse plan`: the qemu command line an instance spec yields, without running anything
+/// but (when no help text is given) the spec's qemu, to ask what it supports.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Print the qemu command line planned for an instance spec.",
+        discussion: """
+            Prints one argument per line, or with --json an object with argv, qemu_version, the NICs \
+            and disks with their device ids and slots, and the runtime that a start would save. The \
+            NICs' -netdev/-device arguments are added at start, with the tap fds.
+            """
+    )
+
+    @Option(help: "The instance spec (JSON).")
+    var spec: String
+
+    @Option(
+        name: .customLong("qemu-help"),
+        help: "Text of `qemu --help` to plan for, instead of asking the spec's kvm_path.")
+    var qemuHelp: String?
+
+    @Option(name: .customLong("qemu-machine-help"), help: "Text of `qemu -machine help` (with --qemu-help).")
+    var qemuMachineHelp: String?
+
+    @Option(name: .customLong("qemu-device-help"), help: "Text of `qemu -device help` (with --qemu-help).")
+    var qemuDeviceHelp: String?
+
+    @OptionGroup var stateDirectory: StateDirectoryOption
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        do {
+            try await plan()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private func plan() async throws {
+        let specText = try InputFile.read(spec, what: "spec")
+        let specification: InstanceSpec
+        switch Result(catching: { () throws(SpecError) in try InstanceSpec.parse(json: specText) }) {
+        case .success(let parsed): specification = parsed
+        case .failure(let error): throw CommandFailure("\(spec): \(error)")
+        }
+        let features: QemuFeatures
+        if let qemuHelp {
+            features = try QemuFeatures.parse(
+                help: String(decoding: InputFile.read(qemuHelp, what: "qemu help text"), as: UTF8.self),
+                machineHelp: try qemuMachineHelp.map {
+                    String(decoding: try InputFile.read($0, what: "machine list"), as: UTF8.self)
+                },
+                deviceHelp: try qemuDeviceHelp.map {
+                    String(decoding: try InputFile.read($0, what: "device list"), as: UTF8.self)
+                })
+        } else {
+            features = try await QemuProbe.features(of: specification.hvparams.string("kvm_path"))
+        }
+        let paths = NodePaths(stateDirectory: stateDirectory.resolved)
+        let planned = Result { () throws(SpecError) in
+            try specification.hvparams.checkFeatures(features)
+            return try QemuPlanner.plan(specification, features: features, paths: paths)
+        }
+        let result: QemuPlan
+        switch planned {
+        case .success(let plan): result = plan
+        case .failure(let error): throw CommandFailure("\(spec): \(error)")
+        }
+        if json {
+            let object: JSONValue = .object([
+                "argv": .array(result.argv.map(JSONValue.string)),
+                "qemu_version": .array(features.version.array.map { .int(Int64($0)) }),
+                "machine": .string(features.defaultMachine ?? ""),
+                "nics": .array(
+                    result.runtime.nics.enumerated().map { PlanCommand.describe(nic: $0.element, index: $0.offset) }),
+                "disks": .array(
+                    result.runtime.disks.enumerated().map { PlanCommand.describe(disk: $0.element, index: $0.offset) }),
+            ])
+            print(object.text(pretty: true))
+        } else {
+            print(result.argv.joined(separator: "\n"))
+        }
+    }
+
+    static func describe(nic: NICSpec, index: Int) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "index": .int(Int64(index)), "mac": .string(nic.mac), "mode": .string(nic.mode), "uuid": .string(nic.uuid),
+        ]
+        if let link = nic.link { fields["link"] = .string(link) }
+        if let ip = nic.ip { fields["ip"] = .string(ip) }
+        if let vlan = nic.vlan { fields["vlan"] = .string(vlan) }
+        if let info = nic.hvinfo { fields["device"] = describe(info) }
+        return .object(fields)
+    }
+
+    static func describe(disk: DiskSpec, index: Int) -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "index": .int(Int64(index)), "path": .string(disk.path), "mode": .string(disk.mode),
+            "uuid": .string(disk.uuid),
+        ]
+        if let info = disk.hvinfo { fields["device"] = describe(info) }
+        return .object(fields)
+    }
+
+    static func describe(_ info: DeviceInfo) -> JSONValue {
+        var fields: [String: JSONValue] = ["id": .string(info.id), "driver": .string(info.driver)]
+        if let bus = info.bus { fields["bus"] = .string(bus) }
+        if let addr = info.addr { fields["addr"] = .string(addr) }
+        if let id = info.scsiID { fields["scsi-id"] = .int(Int64(id)) }
+        return .object(fields)
+    }
+}
