@@ -121,51 +121,22 @@ public struct InstanceSpec: Sendable, Hashable {
 
     static func parseNIC(_ json: JSONValue, path: String) throws(SpecError) -> NICSpec {
         var r = try FieldReader(json, path: path)
-        let rawMAC = try r.requiredString("mac")
-        guard let mac = MACAddress.normalise(rawMAC) else {
-            throw SpecError("\(path).mac", "\"\(rawMAC)\" is not a MAC address (six hex pairs joined by ':')")
-        }
-        if let reason = MACAddress.unicastProblem(mac) { throw SpecError("\(path).mac", reason) }
-        let ip = try r.string("ip").flatMap { $0.isEmpty ? nil : $0 }
-        if let ip, !Syntax.isIP(ip) { throw SpecError("\(path).ip", "\"\(ip)\" is not an IP address") }
-        let uuid = try r.requiredString("uuid")
-        guard UUIDText.isValid(uuid) else { throw SpecError("\(path).uuid", "\"\(uuid)\" is not a UUID") }
-        let name = try r.string("name")
-        let network = try r.string("network")
-        var mode = "bridged"
-        var link: String?
-        var vlan: String?
-        if let params = r.value("nicparams") {
-            var p = try FieldReader(params, path: "\(path).nicparams")
-            mode = try p.string("mode") ?? mode
-            link = try p.string("link").flatMap { $0.isEmpty ? nil : $0 }
-            vlan = try p.string("vlan")
-            try p.finish()
-        }
-        guard NICSpec.modes.contains(mode) else {
+        let nic = try NICSpec.readFields(&r, strictParams: true)
+        if nic.uuid.isEmpty { throw SpecError("\(path).uuid", "a value is required") }
+        if (nic.mode == "bridged" || nic.mode == "openvswitch") && nic.link == nil {
             throw SpecError(
-                "\(path).nicparams.mode", "\"\(mode)\" is not one of \(NICSpec.modes.joined(separator: ", "))")
+                "\(path).nicparams.link",
+                "a \(nic.mode == "bridged" ? "bridge" : "switch") is required in mode \(nic.mode)")
         }
-        if (mode == "bridged" || mode == "openvswitch") && link == nil {
-            throw SpecError(
-                "\(path).nicparams.link", "a \(mode == "bridged" ? "bridge" : "switch") is required in mode \(mode)")
-        }
-        if let link, mode != "routed", !Syntax.isInterfaceName(link) {
+        if let link = nic.link, nic.mode != "routed", !Syntax.isInterfaceName(link) {
             throw SpecError("\(path).nicparams.link", "\"\(link)\" is not an interface name")
         }
-        if mode == "routed" && ip == nil {
+        if nic.mode == "routed" && nic.ip == nil {
             throw SpecError("\(path).ip", "an IP address is required in mode routed")
-        }
-        if let vlan {
-            do {
-                _ = try VLAN.parse(vlan)
-            } catch {
-                throw SpecError("\(path).nicparams.vlan", error.reason)
-            }
         }
         r.ignore(["hvinfo"])
         try r.finish()
-        return NICSpec(mac: mac, ip: ip, uuid: uuid, name: name, mode: mode, link: link, vlan: vlan, network: network)
+        return nic
     }
 
     static func parseDisk(_ json: JSONValue, path: String) throws(SpecError) -> DiskSpec {

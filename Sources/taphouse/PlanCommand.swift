@@ -81,6 +81,7 @@ struct PlanCommand: AsyncParsableCommand {
                 "machine": .string(features.defaultMachine ?? ""),
                 "nics": .array(
                     result.runtime.nics.enumerated().map { PlanCommand.describe(nic: $0.element, index: $0.offset) }),
+                "runtime": (try? JSONValue.parse(result.runtime.serialized())) ?? .null,
                 "disks": .array(
                     result.runtime.disks.enumerated().map { PlanCommand.describe(disk: $0.element, index: $0.offset) }),
             ])

@@ -37,90 +37,47 @@ struct InstanceSpecTests {
         ),
         (
             "bad MAC",
-            SpecFixtures.json([
-                "nics": [
-                    ["mac": "aa:00:00:12:34", "uuid": .string(SpecFixtures.nicUUID), "nicparams": ["link": "br0"]]
-                ]
-            ]),
+            SpecFixtures.json(nic: ["mac": "aa:00:00:12:34", "nicparams": ["link": "br0"]]),
             "nics[0].mac: \"aa:00:00:12:34\" is not a MAC address (six hex pairs joined by ':')"
         ),
         (
             "multicast MAC",
-            SpecFixtures.json([
-                "nics": [
-                    ["mac": "01:00:00:12:34:56", "uuid": .string(SpecFixtures.nicUUID), "nicparams": ["link": "br0"]]
-                ]
-            ]),
+            SpecFixtures.json(nic: ["mac": "01:00:00:12:34:56", "nicparams": ["link": "br0"]]),
             "nics[0].mac: \"01:00:00:12:34:56\" is a multicast address"
         ),
         (
             "bad VLAN",
-            SpecFixtures.json([
-                "nics": [
-                    [
-                        "mac": "aa:00:00:12:34:56", "uuid": .string(SpecFixtures.nicUUID),
-                        "nicparams": ["link": "br0", "vlan": ".5000"],
-                    ]
-                ]
-            ]),
+            SpecFixtures.json(nic: ["nicparams": ["link": "br0", "vlan": ".5000"]]),
             "nics[0].nicparams.vlan: VLAN \".5000\": \"5000\" is not a VLAN id (1-4094)"
         ),
         (
             "VLAN with junk",
-            SpecFixtures.json([
-                "nics": [
-                    [
-                        "mac": "aa:00:00:12:34:56", "uuid": .string(SpecFixtures.nicUUID),
-                        "nicparams": ["link": "br0", "vlan": "10:20"],
-                    ]
-                ]
-            ]),
+            SpecFixtures.json(nic: ["nicparams": ["link": "br0", "vlan": "10:20"]]),
             "nics[0].nicparams.vlan: VLAN \"10:20\" is not in the notation .V, :V1:V2 or .V:V2"
         ),
         (
             "bridged without a bridge",
-            SpecFixtures.json(["nics": [["mac": "aa:00:00:12:34:56", "uuid": .string(SpecFixtures.nicUUID)]]]),
+            SpecFixtures.json(nic: [:]),
             "nics[0].nicparams.link: a bridge is required in mode bridged"
         ),
         (
             "routed without an IP",
-            SpecFixtures.json([
-                "nics": [
-                    [
-                        "mac": "aa:00:00:12:34:56", "uuid": .string(SpecFixtures.nicUUID),
-                        "nicparams": ["mode": "routed"],
-                    ]
-                ]
-            ]),
+            SpecFixtures.json(nic: ["nicparams": ["mode": "routed"]]),
             "nics[0].ip: an IP address is required in mode routed"
         ),
         (
             "unknown NIC mode",
-            SpecFixtures.json([
-                "nics": [
-                    [
-                        "mac": "aa:00:00:12:34:56", "uuid": .string(SpecFixtures.nicUUID),
-                        "nicparams": ["mode": "macvtap", "link": "eth0"],
-                    ]
-                ]
-            ]),
+            SpecFixtures.json(nic: ["nicparams": ["mode": "macvtap", "link": "eth0"]]),
             "nics[0].nicparams.mode: \"macvtap\" is not one of bridged, routed, openvswitch, ext"
         ),
         (
             "bad IP",
-            SpecFixtures.json([
-                "nics": [
-                    [
-                        "mac": "aa:00:00:12:34:56", "ip": "10.0.0.256", "uuid": .string(SpecFixtures.nicUUID),
-                        "nicparams": ["link": "br0"],
-                    ]
-                ]
-            ]),
+            SpecFixtures.json(nic: ["ip": "10.0.0.256", "nicparams": ["link": "br0"]]),
             "nics[0].ip: \"10.0.0.256\" is not an IP address"
         ),
         (
             "NIC without uuid",
-            SpecFixtures.json(["nics": [["mac": "aa:00:00:12:34:56", "nicparams": ["link": "br0"]]]]),
+            SpecFixtures.json(nic: ["uuid": nil, "nicparams": ["link": "br0"]]),
             "nics[0].uuid: a value is required"
         ),
         (

@@ -33,6 +33,13 @@ enum SpecFixtures {
         return .object(top)
     }
 
+    /// The small spec with one NIC made of `fields` (a MAC and uuid unless given).
+    static func json(nic fields: [String: JSONValue]) -> JSONValue {
+        var nic: [String: JSONValue] = ["mac": "aa:00:00:12:34:56", "uuid": .string(nicUUID)]
+        for (key, value) in fields { nic[key] = value }
+        return json(["nics": [.object(nic.filter { $0.value != .null })]])
+    }
+
     static func spec(hvparams: [String: JSONValue] = [:], _ changes: [String: JSONValue] = [:]) throws -> InstanceSpec {
         try InstanceSpec.parse(json(hvparams: hvparams, changes))
     }
