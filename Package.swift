@@ -33,12 +33,24 @@ let package = Package(
         // Pure qemu planning: spec, hvparams catalog and checks, feature detection from help text,
         // argv generation, runtime file. No file system, no processes.
         .target(name: "QEMU"),
+        // Linux constants and structs Swift cannot import (header-only shim, no library to link).
+        .systemLibrary(name: "CLinux"),
+        // Native Linux networking (netlink, ioctl, /proc/sys/net) behind the HostNetwork protocol,
+        // and commands run as argv with a deadline.
+        .target(
+            name: "HostNet",
+            dependencies: [
+                "CLinux",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // The KVM core at the edge: runs qemu, reads the node. Ties QEMU, Hooks and the host.
         .target(
             name: "Node",
             dependencies: [
                 "QEMU",
-                .product(name: "Subprocess", package: "swift-subprocess"),
+                "HostNet",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,7 +84,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "QEMUTests", dependencies: ["QEMU", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "TestSupport"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "HostNet", "TestSupport"]),
+        .testTarget(name: "HostNetTests", dependencies: ["HostNet", "CLinux", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit", "TestSupport"]),
         .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport"]),
     ],

@@ -1,3 +1,4 @@
+import HostNet
 import QEMU
 
 /// Asks a qemu binary what it supports: runs `--help`, `-machine help` and `-device help` and

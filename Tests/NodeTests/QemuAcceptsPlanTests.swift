@@ -1,4 +1,5 @@
 import Foundation
+import HostNet
 import QEMU
 import TestSupport
 import Testing

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Node
+@testable import HostNet
 
 @Suite("Running commands")
 struct CommandRunnerTests {
@@ -19,19 +19,19 @@ struct CommandRunnerTests {
     @Test func aCommandPastItsDeadlineIsKilledAndReported() async throws {
         let clock = ContinuousClock()
         let start = clock.now
-        let error = await #expect(throws: NodeError.self) {
+        let error = await #expect(throws: HostNetError.self) {
             try await CommandRunner.run("/bin/sleep", ["30"], timeout: .milliseconds(200))
         }
-        #expect(error?.message == "/bin/sleep 30: no answer within 0.2 seconds")
+        #expect(error?.description == "/bin/sleep 30: no answer within 0.2 seconds")
         // Well under the 30 s the command asked for: it was killed, not waited for.
         #expect(clock.now - start < .seconds(20))
     }
 
     @Test func aMissingExecutableIsACommandError() async throws {
-        let error = await #expect(throws: NodeError.self) {
+        let error = await #expect(throws: HostNetError.self) {
             try await CommandRunner.run("/nonexistent/qemu", ["--help"])
         }
         #expect(error?.code == .command)
-        #expect(error?.message.hasPrefix("/nonexistent/qemu --help: ") == true)
+        #expect(error?.description.hasPrefix("/nonexistent/qemu --help: ") == true)
     }
 }

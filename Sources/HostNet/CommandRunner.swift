@@ -12,11 +12,11 @@ public enum CommandRunner {
     }
 
     /// Runs `executable` with `arguments`; a command still running at the deadline is killed.
-    /// - Throws: ``NodeError`` with code `.command` when it cannot start or times out. A non-zero
+    /// - Throws: ``HostNetError`` with code `.command` when it cannot start or times out. A non-zero
     ///   exit is not an error here; the caller decides.
     public static func run(
         _ executable: String, _ arguments: [String], timeout: Duration = .seconds(10), outputLimit: Int = 4 << 20
-    ) async throws(NodeError) -> Output {
+    ) async throws(HostNetError) -> Output {
         let command = ([executable] + arguments).joined(separator: " ")
         do {
             return try await withThrowingTaskGroup(of: Output?.self) { group in
@@ -40,14 +40,14 @@ public enum CommandRunner {
                 let first = try await group.next()!
                 group.cancelAll()  // cancelling the run tears the process down
                 guard let output = first else {
-                    throw NodeError(.command, "\(command): no answer within \(timeout)")
+                    throw HostNetError(.command, command, detail: "no answer within \(timeout)")
                 }
                 return output
             }
-        } catch let error as NodeError {
+        } catch let error as HostNetError {
             throw error
         } catch {
-            throw NodeError(.command, "\(command): \(error)")
+            throw HostNetError(.command, command, detail: "\(error)")
         }
     }
 }

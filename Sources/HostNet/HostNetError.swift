@@ -1,0 +1,43 @@
+import SystemPackage
+
+/// A host networking operation that failed: what was asked, on what, and the kernel's answer.
+///
+/// `description` reads `set mtu 9000 on tap0: Invalid argument (EINVAL)`.
+public struct HostNetError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure.
+    public enum Code: String, Sendable {
+        /// The kernel refused the request (the errno says why).
+        case kernel
+        /// No such link, route, rule or file.
+        case notFound
+        /// The request itself is malformed (a bad name, address or key), refused before the kernel.
+        case invalid
+        /// The feature is missing on this kernel (bridge VLAN filtering, vhost-net).
+        case unsupported
+        /// An external command (ovs-vsctl, exec) failed or timed out.
+        case command
+    }
+
+    public var code: Code
+    /// The operation and its object, as a person would say it: `set mtu 9000 on tap0`.
+    public var operation: String
+    /// Details beyond the errno.
+    public var detail: String?
+    /// The kernel's errno, when there is one.
+    public var errno: Errno?
+
+    /// Creates an error.
+    public init(_ code: Code, _ operation: String, detail: String? = nil, errno: Errno? = nil) {
+        self.code = code
+        self.operation = operation
+        self.detail = detail
+        self.errno = errno
+    }
+
+    public var description: String {
+        var text = operation
+        if let errno { text += ": \(errno)" }
+        if let detail { text += ": \(detail)" }
+        return text
+    }
+}

@@ -1,0 +1,38 @@
+/// The host networking operations hooks use, behind one protocol so the same hook code runs
+/// against the real kernel (``LinuxHost``, netlink and ioctl, no fork), a dry run that records
+/// without changing anything, and an in-memory fake for hook tests.
+///
+/// Reads return the current state (what a journal records as "replaced"); writes change one
+/// thing each. Names are interface names; a missing link is ``HostNetError/Code/notFound``.
+public protocol HostNetwork: AnyObject {
+    /// Every link.
+    func links() throws(HostNetError) -> [LinkState]
+    /// The link of that name, or nil.
+    func link(_ name: String) throws(HostNetError) -> LinkState?
+    func setUp(_ name: String, _ up: Bool) throws(HostNetError)
+    func setMTU(_ name: String, _ mtu: Int) throws(HostNetError)
+    func setMAC(_ name: String, _ mac: String) throws(HostNetError)
+    /// Enslaves `name` to `master` (a bridge), or releases it with nil.
+    func setMaster(_ name: String, _ master: String?) throws(HostNetError)
+
+    /// The VLAN entries of a bridge port.
+    func bridgeVLANs(_ name: String) throws(HostNetError) -> [BridgeVLAN]
+    func addBridgeVLAN(_ name: String, _ vlan: BridgeVLAN) throws(HostNetError)
+    func deleteBridgeVLAN(_ name: String, vid: Int) throws(HostNetError)
+
+    /// Routes of one table (or all tables with nil), IPv4 and IPv6.
+    func routes(table: Int?) throws(HostNetError) -> [Route]
+    /// Adds the route or replaces the one with the same destination and table.
+    func replaceRoute(_ route: Route) throws(HostNetError)
+    func deleteRoute(_ route: Route) throws(HostNetError)
+
+    /// Every policy routing rule, IPv4 and IPv6.
+    func rules() throws(HostNetError) -> [Rule]
+    func addRule(_ rule: Rule) throws(HostNetError)
+    func deleteRule(_ rule: Rule) throws(HostNetError)
+
+    /// A sysctl under `/proc/sys/net`, by its path below `/proc/sys` (`net/ipv4/conf/tap0/proxy_arp`);
+    /// nil when it does not exist.
+    func sysctl(_ key: String) throws(HostNetError) -> String?
+    func setSysctl(_ key: String, _ value: String) throws(HostNetError)
+}
