@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Lua 5.4 as Debian ships it, plus a header-only shim for what Swift cannot import.
@@ -60,6 +61,10 @@ let package = Package(
             name: "Hooks",
             dependencies: [
                 "LuaKit",
+                "HostNet",
+                "QEMU",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -70,6 +75,7 @@ let package = Package(
                 "Hooks",
                 "QEMU",
                 "Node",
+                "HostNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

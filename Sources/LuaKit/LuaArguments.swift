@@ -80,5 +80,8 @@ public struct LuaArguments: Sendable {
 public struct LuaArgumentError: Error, Sendable, CustomStringConvertible {
     /// The message, as Lua would word it.
     public var message: String
+
+    /// Creates an error with a message a Lua caller will read after its `file:line:`.
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

@@ -19,6 +19,22 @@ public struct NICSpec: Sendable, Hashable, Codable {
 
     static let modes = ["bridged", "routed", "openvswitch", "ext"]
 
+    /// Creates a NIC (specs are normally read with ``InstanceSpec/parse(_:)``, which checks them).
+    public init(
+        mac: String, ip: String? = nil, uuid: String, name: String? = nil, mode: String, link: String? = nil,
+        vlan: String? = nil, network: String? = nil, hvinfo: DeviceInfo? = nil
+    ) {
+        self.mac = mac
+        self.ip = ip
+        self.uuid = uuid
+        self.name = name
+        self.mode = mode
+        self.link = link
+        self.vlan = vlan
+        self.network = network
+        self.hvinfo = hvinfo
+    }
+
     /// The parsed VLAN (checked when the spec was read).
     public var parsedVLAN: VLAN? { vlan.flatMap { try? VLAN.parse($0) } }
 }

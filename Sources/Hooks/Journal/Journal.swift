@@ -1,0 +1,112 @@
+import Foundation
+import SystemPackage
+
+/// A NIC's journal: the changes its hook made, one JSON line each, in the state directory
+/// (`journal/<instance>/<index>`). Each entry is on disk (fsync) before the change it describes
+/// is made, so after a crash the journal holds at least every change that happened.
+public final class Journal {
+    /// The file.
+    public let path: String
+    /// The entries in the order they were made.
+    public private(set) var entries: [JournalEntry]
+
+    private init(path: String, entries: [JournalEntry]) {
+        self.path = path
+        self.entries = entries
+    }
+
+    /// The journal's path for a NIC.
+    public static func path(stateDirectory: String, instance: String, nicIndex: Int) -> String {
+        "\(stateDirectory)/journal/\(instance)/\(nicIndex)"
+    }
+
+    /// Starts a new journal at `path` (replacing any old one) with its first entry.
+    public static func create(path: String, first: JournalEntry) throws(HookError) -> Journal {
+        let journal = Journal(path: path, entries: [])
+        try journal.rewrite([first])
+        return journal
+    }
+
+    /// The journal at `path`, or nil when there is none.
+    public static func load(path: String) throws(HookError) -> Journal? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if FileManager.default.fileExists(atPath: path) {
+                throw HookError(.journal, "\(path): cannot read the journal")
+            }
+            return nil
+        }
+        var entries: [JournalEntry] = []
+        let decoder = JSONDecoder()
+        for (number, line) in data.split(separator: 0x0A).enumerated() {
+            do {
+                entries.append(try decoder.decode(JournalEntry.self, from: Data(line)))
+            } catch {
+                // A torn last line (a crash mid-write) is dropped: its change was never made.
+                if number == data.split(separator: 0x0A).count - 1 { break }
+                throw HookError(.journal, "\(path):\(number + 1): unreadable journal entry")
+            }
+        }
+        return Journal(path: path, entries: entries)
+    }
+
+    /// Appends an entry durably.
+    public func append(_ entry: JournalEntry) throws(HookError) {
+        let line = Journal.encode(entry) + "\n"
+        do {
+            let fd = try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.append, .closeOnExec])
+            try fd.closeAfter {
+                _ = try fd.writeAll(line.utf8)
+                try fd.sync()
+            }
+        } catch {
+            throw HookError(.journal, "\(path): cannot append to the journal: \(error)")
+        }
+        entries.append(entry)
+    }
+
+    /// Drops the last entry (its change failed, so there is nothing to undo for it).
+    public func dropLast() throws(HookError) {
+        guard !entries.isEmpty else { return }
+        try rewrite(Array(entries.dropLast()))
+    }
+
+    /// Deletes the journal (after its NIC went down).
+    public func remove() throws(HookError) {
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            throw HookError(.journal, "\(path): cannot remove the journal: \(error)")
+        }
+        entries = []
+    }
+
+    /// Replaces the file atomically: temp file, fsync, rename, fsync of the folder.
+    private func rewrite(_ newEntries: [JournalEntry]) throws(HookError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let temporary = path + ".tmp"
+        let text = newEntries.map { Journal.encode($0) + "\n" }.joined()
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let fd = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec],
+                permissions: [.ownerReadWrite])
+            try fd.closeAfter {
+                _ = try fd.writeAll(text.utf8)
+                try fd.sync()
+            }
+            guard rename(temporary, path) == 0 else { throw Errno(rawValue: errno) }
+            let directory = try FileDescriptor.open(FilePath(folder), .readOnly, options: [.directory, .closeOnExec])
+            try directory.closeAfter { try directory.sync() }
+        } catch {
+            throw HookError(.journal, "\(path): cannot write the journal: \(error)")
+        }
+        entries = newEntries
+    }
+
+    private static func encode(_ entry: JournalEntry) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(entry)) ?? Data(), as: UTF8.self)
+    }
+}

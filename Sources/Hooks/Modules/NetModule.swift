@@ -1,0 +1,168 @@
+import HostNet
+import LuaKit
+
+/// `taphouse.net`: links, bridge ports and VLANs, routes and rules, natively (netlink).
+///
+/// ```lua
+/// local net = require "taphouse.net"
+/// net.set_mtu(nic.INTERFACE, net.mtu(nic.LINK))
+/// net.set_master(nic.INTERFACE, nic.LINK)
+/// net.route_replace { dst = nic.IP, dev = nic.INTERFACE, table = nic.LINK }
+/// ```
+/// Every change is journaled with what it replaced, so `down` can undo it.
+public enum NetModule {
+    public static let name = "taphouse.net"
+
+    public static func module(_ context: HookContext) -> LuaModule {
+        func host(_ args: LuaArguments) throws -> HookHost { try context.requireHost(args.functionName) }
+        let functions: [String: LuaFunction] = [
+            "link": { args in
+                guard let link = try host(args).network.link(try args.string(1)) else { return [.nil] }
+                return [value(link)]
+            },
+            "links": { args in [.array(try host(args).network.links().map(value))] },
+            "set_up": { args in
+                try host(args).setUp(try args.string(1), true)
+                return []
+            },
+            "set_down": { args in
+                try host(args).setUp(try args.string(1), false)
+                return []
+            },
+            "mtu": { args in [.integer(Int64(try existing(host(args), try args.string(1)).mtu))] },
+            "set_mtu": { args in
+                try host(args).setMTU(try args.string(1), Int(try args.integer(2)))
+                return []
+            },
+            "mac": { args in [try existing(host(args), try args.string(1)).mac.map(LuaValue.string) ?? .nil] },
+            "set_mac": { args in
+                try host(args).setMAC(try args.string(1), try args.string(2))
+                return []
+            },
+            "set_master": { args in
+                try host(args).setMaster(try args.string(1), try args.string(2))
+                return []
+            },
+            "set_nomaster": { args in
+                try host(args).setMaster(try args.string(1), nil)
+                return []
+            },
+            "ports": { args in
+                let bridge = try args.string(1)
+                return [.array(try host(args).network.links().filter { $0.master == bridge }.map { .string($0.name) })]
+            },
+            "vlan_filtering": { args in [.boolean(try existing(host(args), try args.string(1)).vlanFiltering)] },
+            "bridge_vlans": { args in
+                [.array(try host(args).network.bridgeVLANs(try args.string(1)).map(value))]
+            },
+            "bridge_vlan_add": { args in
+                let options = try args.optionalTable(3) ?? .map([:])
+                let vlan = BridgeVLAN(
+                    vid: Int(try args.integer(2)), pvid: options["pvid"].boolValue ?? false,
+                    untagged: options["untagged"].boolValue ?? false)
+                try host(args).addBridgeVLAN(try args.string(1), vlan, shared: options["shared"].boolValue ?? false)
+                return []
+            },
+            "bridge_vlan_del": { args in
+                try host(args).deleteBridgeVLAN(try args.string(1), vid: Int(try args.integer(2)))
+                return []
+            },
+            "routes": { args in
+                let table = args[1] == .nil ? nil : try tableID(args[1], args, 1)
+                return [.array(try host(args).network.routes(table: table).map(value))]
+            },
+            "route_replace": { args in
+                try host(args).replaceRoute(try route(args))
+                return []
+            },
+            "route_del": { args in
+                try host(args).deleteRoute(try route(args))
+                return []
+            },
+            "rules": { args in [.array(try host(args).network.rules().map(value))] },
+            "rule_add": { args in
+                try host(args).addRule(try rule(args))
+                return []
+            },
+            "rule_del": { args in
+                try host(args).deleteRule(try rule(args))
+                return []
+            },
+        ]
+        return LuaModule(name: name, functions: functions, values: ["MAIN_TABLE": .integer(Int64(Route.mainTable))])
+    }
+
+    static func existing(_ host: HookHost, _ name: String) throws -> LinkState {
+        guard let link = try host.network.link(name) else {
+            throw HostNetError(.notFound, "link \(name)", detail: "no such link")
+        }
+        return link
+    }
+
+    static func value(_ link: LinkState) -> LuaValue {
+        var fields: [LuaKey: LuaValue] = [
+            "name": .string(link.name), "up": .boolean(link.up), "mtu": .integer(Int64(link.mtu)),
+            "vlan_filtering": .boolean(link.vlanFiltering),
+        ]
+        if let mac = link.mac { fields["mac"] = .string(mac) }
+        if let master = link.master { fields["master"] = .string(master) }
+        if let kind = link.kind { fields["kind"] = .string(kind) }
+        return .map(fields)
+    }
+
+    static func value(_ vlan: BridgeVLAN) -> LuaValue {
+        ["vid": .integer(Int64(vlan.vid)), "pvid": .boolean(vlan.pvid), "untagged": .boolean(vlan.untagged)]
+    }
+
+    static func value(_ route: Route) -> LuaValue {
+        [
+            "dst": .string(route.destination), "dev": .string(route.device), "table": .integer(Int64(route.table)),
+            "proto": .integer(Int64(route.proto)),
+        ]
+    }
+
+    static func value(_ rule: Rule) -> LuaValue {
+        var fields: [LuaKey: LuaValue] = [
+            "family": .integer(Int64(rule.family)), "dev": .string(rule.device), "table": .integer(Int64(rule.table)),
+        ]
+        if let priority = rule.priority { fields["priority"] = .integer(Int64(priority)) }
+        return .map(fields)
+    }
+
+    /// A routing table: a number (or numeric string, as `nic.LINK` is), or `main`/`default`/`local`.
+    static func tableID(_ value: LuaValue, _ args: LuaArguments, _ position: Int) throws -> Int {
+        switch value {
+        case .nil: return Route.mainTable
+        case .integer(let i) where (1...0xFFFF_FFFF).contains(i): return Int(i)
+        case .string("main"): return Route.mainTable
+        case .string("default"): return 253
+        case .string("local"): return 255
+        case .string(let s):
+            if let i = Int(s), (1...0xFFFF_FFFF).contains(i) { return i }
+        default: break
+        }
+        throw args.badArgument(position, "routing table must be a number or main, default, local")
+    }
+
+    static func route(_ args: LuaArguments) throws -> Route {
+        let spec = try args.table(1)
+        guard let dst = spec["dst"].stringValue else {
+            throw args.badArgument(1, "field 'dst' (a destination) is required")
+        }
+        guard let dev = spec["dev"].stringValue else { throw args.badArgument(1, "field 'dev' (a device) is required") }
+        let destination = dst.contains("/") ? dst : dst + (dst.contains(":") ? "/128" : "/32")
+        let proto = try spec["proto"] == .nil ? Route.staticProto : Int(spec["proto"].integerValue ?? -1)
+        guard (0...255).contains(proto) else { throw args.badArgument(1, "field 'proto' must be 0-255") }
+        return Route(destination: destination, device: dev, table: try tableID(spec["table"], args, 1), proto: proto)
+    }
+
+    static func rule(_ args: LuaArguments) throws -> Rule {
+        let spec = try args.table(1)
+        guard let dev = spec["dev"].stringValue else { throw args.badArgument(1, "field 'dev' (a device) is required") }
+        let family = Int(spec["family"].integerValue ?? 4)
+        guard family == 4 || family == 6 else { throw args.badArgument(1, "field 'family' must be 4 or 6") }
+        return Rule(
+            family: family, device: dev, table: try tableID(spec["table"], args, 1),
+            priority: spec["priority"].integerValue.map { Int($0) })
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import LuaKit
+
+/// Where hooks and the Lua modules they may `require` live.
+public struct HookDirectories: Sendable, Hashable {
+    /// The built-in hooks shipped with taphouse (`hooks/` of the install).
+    public var builtin: String
+    /// The site's hooks (`--hooks-dir`, `TAPHOUSE_HOOKS_DIR`, default `/etc/taphouse/hooks`).
+    public var site: String?
+    /// Lua modules shipped with taphouse (`lua/` of the install).
+    public var library: String
+
+    public init(builtin: String, site: String?, library: String) {
+        self.builtin = builtin
+        self.site = site
+        self.library = library
+    }
+
+    /// The folders `require` searches: the site's `lua/`, the library, and the built-in hooks
+    /// under the name `taphouse.builtin` (so a site hook can wrap a built-in one).
+    public var moduleRoots: [LuaModuleRoot] {
+        var roots: [LuaModuleRoot] = []
+        if let site { roots.append(LuaModuleRoot(path: site + "/lua")) }
+        roots.append(LuaModuleRoot(path: library))
+        roots.append(LuaModuleRoot(path: builtin, prefix: "taphouse.builtin"))
+        return roots
+    }
+
+    /// The install's folders, found next to the running executable: `<prefix>/share/taphouse`
+    /// when installed, or the source tree when run from `.build/<config>/`.
+    public static func installed(site: String?) -> HookDirectories {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        let candidates = [
+            executable.deletingLastPathComponent().appendingPathComponent("share/taphouse"),
+            executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent(),
+            executable.deletingLastPathComponent().deletingLastPathComponent(),
+        ]
+        let base =
+            candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("hooks/network").path) }
+            ?? candidates[0]
+        return HookDirectories(
+            builtin: base.appendingPathComponent("hooks").path, site: site,
+            library: base.appendingPathComponent("lua").path)
+    }
+}

@@ -1,0 +1,251 @@
+import Crypto
+import Foundation
+import HostNet
+import Logging
+import LuaKit
+import QEMU
+
+/// Runs a NIC's network hook: picks the file for its mode (the site's, else the built-in one;
+/// `ext` only from the site), builds the `nic` table, runs `up` or `down` in the sandbox against
+/// a journaling host, and undoes what a failed `up` did. One warm Lua state serves every call.
+public final class NetworkHookRunner {
+    public enum Action: String, Sendable { case up, down }
+    public enum Phase: String, Sendable { case pre, post }
+
+    public let directories: HookDirectories
+    public let stateDirectory: String
+    private let sandbox: HookSandbox
+    private let context = HookContext()
+    private var state: LuaState?
+    /// Compiled hook chunks by path, with the version (content hash) they were compiled from.
+    private var chunks: [String: (version: String, chunk: LuaChunk)] = [:]
+
+    public init(
+        directories: HookDirectories, stateDirectory: String, limits: LuaLimits = HookSandbox.defaultLimits,
+        logger: Logger
+    ) {
+        self.directories = directories
+        self.stateDirectory = stateDirectory
+        sandbox = HookSandbox(limits: limits, moduleRoots: directories.moduleRoots, logger: logger)
+    }
+
+    /// The hook file serving `mode`, and whether it is the built-in one.
+    public func hookFile(mode: String) throws(HookError) -> (path: String, builtin: Bool) {
+        guard HookModes.isValid(mode) else { throw HookError(.missingHook, "\"\(mode)\" is not a NIC mode") }
+        if let site = directories.site {
+            let path = "\(site)/network/\(mode).lua"
+            if FileManager.default.fileExists(atPath: path) { return (path, false) }
+        }
+        if mode == "ext" {
+            throw HookError(
+                .missingHook,
+                "mode ext has no built-in hook: put one at \(directories.site ?? "<hooks dir>")/network/ext.lua")
+        }
+        let path = "\(directories.builtin)/network/\(mode).lua"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw HookError(.missingHook, "no hook for mode \(mode) (looked for \(path))")
+        }
+        return (path, true)
+    }
+
+    /// The `nic` table a hook gets (design section 4.2): Ganeti's environment, typed.
+    public static func nicTable(
+        instance: String, tags: [String], nic: NICSpec, index: Int, interface: String, action: Action, phase: Phase?
+    ) -> LuaValue {
+        var fields: [LuaKey: LuaValue] = [
+            "INSTANCE": .string(instance), "MAC": .string(nic.mac), "MODE": .string(nic.mode),
+            "INTERFACE": .string(interface), "INTERFACE_INDEX": .integer(Int64(index)),
+            "INTERFACE_UUID": .string(nic.uuid), "TAGS": .array(tags.map(LuaValue.string)),
+            "ACTION": .string(action.rawValue),
+        ]
+        if let name = nic.name { fields["INTERFACE_NAME"] = .string(name) }
+        if let ip = nic.ip { fields["IP"] = .string(ip) }
+        if let link = nic.link {
+            fields["LINK"] = .string(link)
+            if nic.mode == "bridged" { fields["BRIDGE"] = .string(link) }
+        }
+        if let vlan = nic.vlan { fields["VLAN"] = .string(vlan) }
+        if let phase { fields["MIGRATION_PHASE"] = .string(phase.rawValue) }
+        if let network = nic.network { fields["NETWORK"] = ["NAME": .string(network)] }
+        return .map(fields)
+    }
+
+    /// Brings a NIC up: runs its hook's `up` with every change journaled; on failure undoes them.
+    /// - Returns: the host changes made (or, with `dryRun`, that would be made).
+    @discardableResult
+    public func up(
+        instance: String, tags: [String], nic: NICSpec, index: Int, interface: String, phase: Phase? = nil,
+        network: HostNetwork, ovs: OpenVSwitch?, dryRun: Bool = false
+    ) throws(HookError) -> [String] {
+        func failure(_ code: HookError.Code, _ message: String, file: String? = nil, line: Int? = nil) -> HookError {
+            HookError(code, message, instance: instance, nicIndex: index, hookFile: file, line: line)
+        }
+        let (path, _) = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode) }
+        let source = try attributed(instance, index) { () throws(HookError) in try Self.read(path) }
+        let version = Self.version(source)
+        let journalPath = Journal.path(stateDirectory: stateDirectory, instance: instance, nicIndex: index)
+        var journal: Journal?
+        if !dryRun {
+            // A journal left by an up that never went down (a crash): undo it first, so up twice
+            // is up once.
+            if let stale = try attributed(
+                instance, index, { () throws(HookError) in try Journal.load(path: journalPath) })
+            {
+                _ = JournalUndo.run(stale.entries, network: network, ovs: ovs)
+            }
+            journal = try attributed(instance, index) { () throws(HookError) in
+                try Journal.create(path: journalPath, first: .begin(hook: path, version: version, interface: interface))
+            }
+            try attributed(instance, index) { () throws(HookError) in try Self.saveCopy(source, for: journalPath) }
+        }
+        let host = HookHost(network: network, ovs: ovs, journal: journal, interface: interface, dryRun: dryRun)
+        let table = Self.nicTable(
+            instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .up, phase: phase)
+        do {
+            try call(path: path, source: source, version: version, function: "up", nic: table, host: host)
+        } catch {
+            var hookError = failure(.hook, error.message, file: error.file, line: error.line)
+            hookError.traceback = error.traceback
+            if error.code == .missingFunction { hookError.code = .badHook }
+            if let journal {
+                hookError.undoFailures = JournalUndo.run(journal.entries, network: network, ovs: ovs)
+                try? journal.remove()
+                try? FileManager.default.removeItem(atPath: journalPath + ".lua")
+            }
+            throw hookError
+        }
+        return host.calls
+    }
+
+    /// Takes a NIC down: runs its hook's own `down` if it has one (the version that brought it
+    /// up), then undoes the journal whatever `down` did, and removes the journal.
+    @discardableResult
+    public func down(
+        instance: String, tags: [String], nic: NICSpec, index: Int, interface: String, phase: Phase? = nil,
+        network: HostNetwork, ovs: OpenVSwitch?, dryRun: Bool = false
+    ) throws(HookError) -> [String] {
+        let journalPath = Journal.path(stateDirectory: stateDirectory, instance: instance, nicIndex: index)
+        let journal = try attributed(instance, index) { () throws(HookError) in try Journal.load(path: journalPath) }
+        var path: String
+        var source: [UInt8]
+        if case .begin(let hook, _, _) = journal?.entries.first,
+            let copy = FileManager.default.contents(atPath: journalPath + ".lua")
+        {
+            (path, source) = (hook, Array(copy))
+        } else {
+            path = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode).path }
+            source = try attributed(instance, index) { () throws(HookError) in try Self.read(path) }
+        }
+        let host = HookHost(network: network, ovs: ovs, journal: nil, interface: interface, dryRun: dryRun)
+        let table = Self.nicTable(
+            instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .down, phase: phase)
+        var downError: HookError?
+        do {
+            try call(
+                path: path, source: source, version: Self.version(source), function: "down", nic: table, host: host)
+        } catch  where error.code == .missingFunction {
+            // No down of its own: the journal's undo is the down.
+        } catch {
+            var hookError = HookError(
+                .hook, error.message, instance: instance, nicIndex: index, hookFile: error.file, line: error.line)
+            hookError.traceback = error.traceback
+            downError = hookError
+        }
+        var calls = host.calls
+        if let journal {
+            if dryRun {
+                calls += journal.entries.reversed().compactMap { entry in
+                    if case .begin = entry { return nil }
+                    return "undo: " + entry.summary
+                }
+            } else {
+                let failures = JournalUndo.run(journal.entries, network: network, ovs: ovs)
+                try? journal.remove()
+                try? FileManager.default.removeItem(atPath: journalPath + ".lua")
+                if !failures.isEmpty {
+                    var error =
+                        downError
+                        ?? HookError(
+                            .host, "down could not undo everything", instance: instance, nicIndex: index, hookFile: path
+                        )
+                    error.undoFailures = failures
+                    downError = error
+                }
+            }
+        }
+        if let downError { throw downError }
+        return calls
+    }
+
+    /// Calls `function` of the hook with the `nic` table, with the context pointing at `host`.
+    private func call(
+        path: String, source: [UInt8], version: String, function: String, nic: LuaValue, host: HookHost
+    ) throws(LuaError) {
+        let state = try warmState()
+        let chunk: LuaChunk
+        if let cached = chunks[path], cached.version == version {
+            chunk = cached.chunk
+        } else {
+            chunk = try state.load(source: String(decoding: source, as: UTF8.self), name: path)
+            chunks[path] = (version, chunk)
+        }
+        context.host = host
+        defer { context.host = nil }
+        _ = try state.call(chunk, function: function, arguments: [nic])
+    }
+
+    private func warmState() throws(LuaError) -> LuaState {
+        if let state { return state }
+        let modules =
+            sandbox.modules() + [
+                NetModule.module(context), SysctlModule.module(context), OVSModule.module(context),
+                ExecModule.module(context), VLANModule.module(),
+            ]
+        let made = try LuaState(
+            configuration: LuaConfiguration(
+                limits: sandbox.limits, moduleRoots: sandbox.moduleRoots, modules: modules, output: sandbox.output,
+                logger: sandbox.logger))
+        state = made
+        return made
+    }
+
+    static func read(_ path: String) throws(HookError) -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw HookError(.missingHook, "cannot read the hook", hookFile: path)
+        }
+        return Array(data)
+    }
+
+    /// The hook's version: the SHA-256 of its text.
+    static func version(_ source: [UInt8]) -> String {
+        SHA256.hash(data: source).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+    }
+
+    /// Keeps the text that brought the NIC up next to its journal, so `down` runs that version.
+    static func saveCopy(_ source: [UInt8], for journalPath: String) throws(HookError) {
+        let copy = journalPath + ".lua"
+        guard FileManager.default.createFile(atPath: copy + ".tmp", contents: Data(source)),
+            rename(copy + ".tmp", copy) == 0
+        else { throw HookError(.journal, "\(copy): cannot save the hook's text") }
+    }
+
+    /// Runs `body`, naming the instance and NIC in any error it throws.
+    private func attributed<T>(
+        _ instance: String, _ index: Int, _ body: () throws(HookError) -> T
+    ) throws(HookError) -> T {
+        do {
+            return try body()
+        } catch {
+            var named = error
+            named.instance = instance
+            named.nicIndex = index
+            throw named
+        }
+    }
+}
+
+/// The NIC modes a hook can serve.
+public enum HookModes {
+    public static let all = ["bridged", "routed", "openvswitch", "ext"]
+    public static func isValid(_ mode: String) -> Bool { all.contains(mode) }
+}
