@@ -8,6 +8,10 @@ import Testing
 
 @testable import Hooks
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The runner against the in-memory fake host (the kernel-level tests are in HostNetTests and
 /// the integration suite): dispatch, journal, undo, errors.
 @Suite("Network hook runner")
@@ -312,5 +316,44 @@ struct NetworkHookRunnerTests {
                 "ACTION": "up", "IP": "192.0.2.1", "LINK": "br0", "BRIDGE": "br0", "VLAN": ".100",
                 "MIGRATION_PHASE": "post",
             ])
+    }
+}
+
+@Suite("Ganeti scripts from a hook")
+struct GanetiScriptTests {
+    @Test func aGanetiScriptRunsWithGanetisEnvironment() throws {
+        let folder = TemporaryFolder()
+        let out = folder.path + "/env.txt"
+        let script = folder.write(
+            "ganeti/network/bridged/up", "#!/bin/sh\nenv | sort > \(out)\necho \"$1\" >> \(out)\n")
+        chmod(script, 0o755)
+        folder.write("ganeti/network/bridged/down", "#!/bin/sh\nexit 3\n")
+        chmod(folder.path + "/ganeti/network/bridged/down", 0o755)
+        folder.write(
+            "site/network/bridged.lua",
+            "return require('taphouse.ganeti').scripts('\(folder.path)/ganeti/network/bridged')\n")
+        let runner = NetworkHookRunner(
+            directories: HookDirectories(
+                builtin: NetworkHookRunnerTests.repository + "/hooks", site: folder.path + "/site",
+                library: NetworkHookRunnerTests.repository + "/lua"),
+            stateDirectory: folder.path + "/state", logger: Logger(label: "test"))
+        let host = NetworkHookRunnerTests.node()
+        var nic = NetworkHookRunnerTests.nic(ip: "192.0.2.4", vlan: ".100")
+        nic.network = "net1"
+        try runner.up(
+            instance: "web1", tags: ["a", "b c"], nic: nic, index: 1, interface: "tap0", network: host, ovs: nil)
+        let env = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+        for expected in [
+            "ACTION=up", "BRIDGE=br0", "INSTANCE=web1", "INTERFACE=tap0", "INTERFACE_INDEX=1",
+            "INTERFACE_NAME=eth0", "INTERFACE_UUID=003fc157-66a8-4e6d-8b7e-ec4f69751396", "IP=192.0.2.4", "LINK=br0",
+            "MAC=aa:00:00:12:34:56", "MODE=bridged", "NETWORK_NAME=net1", "TAGS=a b c", "VLAN=.100",
+        ] {
+            #expect(env.contains(expected), "\(expected) missing from \(env)")
+        }
+        #expect(env.last == "tap0")  // argv: the script gets the tap as $1
+        let error = #expect(throws: HookError.self) {
+            try runner.down(instance: "web1", tags: [], nic: nic, index: 1, interface: "tap0", network: host, ovs: nil)
+        }
+        #expect(error?.message.contains("down tap0 exited with status 3") == true)
     }
 }

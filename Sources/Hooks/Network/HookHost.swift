@@ -161,10 +161,11 @@ public final class HookHost {
     }
 
     /// Runs a command for what the API lacks; journaled for the record, never undone.
-    public func exec(_ argv: [String], timeout: Duration) throws -> CommandRunner.Output? {
+    public func exec(_ argv: [String], timeout: Duration, environment: [String]? = nil) throws -> CommandRunner.Output?
+    {
         calls.append(JournalEntry.exec(argv: argv).summary)
         if dryRun { return nil }
         try journal?.append(.exec(argv: argv))
-        return try BlockingCommand.run(argv, timeout: timeout)
+        return try BlockingCommand.run(argv, timeout: timeout, environment: environment)
     }
 }

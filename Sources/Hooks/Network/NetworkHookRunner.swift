@@ -199,7 +199,7 @@ public final class NetworkHookRunner {
         let modules =
             sandbox.modules() + [
                 NetModule.module(context), SysctlModule.module(context), OVSModule.module(context),
-                ExecModule.module(context), VLANModule.module(),
+                ExecModule.module(context), VLANModule.module(), GanetiModule.module(context),
             ]
         let made = try LuaState(
             configuration: LuaConfiguration(
