@@ -92,6 +92,10 @@ let package = Package(
         .testTarget(name: "QEMUTests", dependencies: ["QEMU", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "HostNet", "TestSupport"]),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet", "CLinux", "TestSupport"]),
+        // Real kernels, real ovsdb-server, real qemu: each suite checks what it needs and says
+        // why it is skipped where that is missing.
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Hooks", "HostNet", "Node", "QEMU", "LuaKit", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit", "TestSupport"]),
         .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport"]),
     ],

@@ -4,7 +4,7 @@
 # /opt/swift/usr/bin).
 set -euo pipefail
 
-packages=(liblua5.4-dev pkg-config qemu-system-x86)
+packages=(liblua5.4-dev pkg-config qemu-system-x86 iproute2 openvswitch-switch)
 
 missing=()
 for p in "${packages[@]}"; do

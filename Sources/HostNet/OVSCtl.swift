@@ -5,11 +5,18 @@ public final class OVSCtl: OpenVSwitch {
     /// `--db=` for an ovsdb-server other than the system's (tests start their own).
     public let database: String?
     public let timeout: Duration
+    /// Whether to wait for ovs-vswitchd to apply each change (`--no-wait` otherwise: for an
+    /// ovsdb-server without a switch daemon, as in tests).
+    public let waitForSwitch: Bool
 
-    public init(program: String = "/usr/bin/ovs-vsctl", database: String? = nil, timeout: Duration = .seconds(10)) {
+    public init(
+        program: String = "/usr/bin/ovs-vsctl", database: String? = nil, timeout: Duration = .seconds(10),
+        waitForSwitch: Bool = true
+    ) {
         self.program = program
         self.database = database
         self.timeout = timeout
+        self.waitForSwitch = waitForSwitch
     }
 
     /// Whether `ovs-vsctl` is installed.
@@ -19,6 +26,7 @@ public final class OVSCtl: OpenVSwitch {
         let seconds = max(1, Int(timeout.components.seconds))
         var argv = [program, "--timeout=\(seconds)"]
         if let database { argv.append("--db=\(database)") }
+        if !waitForSwitch { argv.append("--no-wait") }
         argv += arguments
         let output = try BlockingCommand.run(argv, timeout: timeout + .seconds(1))
         guard output.status == 0 else {
