@@ -29,16 +29,23 @@ public struct HookSandbox {
         self.output = output
     }
 
-    /// The modules every hook can `require`.
-    public func modules(context: Logger.Metadata = [:]) -> [LuaModule] {
-        [LogModule.module(logger: logger, context: context)]
+    /// The modules every hook can `require`, acting through `context` (whose host is set only
+    /// while a hook call runs: outside one, the host functions refuse).
+    public func modules(context: HookContext, metadata: Logger.Metadata = [:]) -> [LuaModule] {
+        [
+            LogModule.module(logger: logger, context: metadata), NetModule.module(context),
+            SysctlModule.module(context),
+            OVSModule.module(context), ExecModule.module(context), VLANModule.module(), GanetiModule.module(context),
+        ]
     }
 
     /// A new state with the sandbox, the budgets and the modules installed.
-    public func makeState(context: Logger.Metadata = [:]) throws(LuaError) -> LuaState {
+    public func makeState(
+        context: HookContext = HookContext(), metadata: Logger.Metadata = [:]
+    ) throws(LuaError) -> LuaState {
         try LuaState(
             configuration: LuaConfiguration(
-                limits: limits, moduleRoots: moduleRoots, modules: modules(context: context), output: output,
-                logger: logger))
+                limits: limits, moduleRoots: moduleRoots, modules: modules(context: context, metadata: metadata),
+                output: output, logger: logger))
     }
 }

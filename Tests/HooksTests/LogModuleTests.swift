@@ -43,7 +43,7 @@ struct LogModuleTests {
     @Test func hooksLogThroughTheNodeLoggerWithFieldsAndContext() throws {
         let recorder = FakeLogRecorder()
         let sandbox = HookSandbox(logger: recorder.logger)
-        let state = try sandbox.makeState(context: ["instance": "web1"])
+        let state = try sandbox.makeState(metadata: ["instance": "web1"])
         let chunk = try state.load(
             source: """
                 local log = require "taphouse.log"

@@ -196,15 +196,7 @@ public final class NetworkHookRunner {
 
     private func warmState() throws(LuaError) -> LuaState {
         if let state { return state }
-        let modules =
-            sandbox.modules() + [
-                NetModule.module(context), SysctlModule.module(context), OVSModule.module(context),
-                ExecModule.module(context), VLANModule.module(), GanetiModule.module(context),
-            ]
-        let made = try LuaState(
-            configuration: LuaConfiguration(
-                limits: sandbox.limits, moduleRoots: sandbox.moduleRoots, modules: modules, output: sandbox.output,
-                logger: sandbox.logger))
+        let made = try sandbox.makeState(context: context)
         state = made
         return made
     }
