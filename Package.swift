@@ -87,7 +87,7 @@ let package = Package(
             path: "Benchmarks/LuaKitBenchmarks"
         ),
         // Helpers shared by the test targets (temporary folders, ...).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["HostNet"], path: "Tests/TestSupport"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "QEMUTests", dependencies: ["QEMU", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "HostNet", "TestSupport"]),

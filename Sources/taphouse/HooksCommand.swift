@@ -5,6 +5,6 @@ struct HooksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hooks",
         abstract: "Work with Lua hooks.",
-        subcommands: [HooksListCommand.self, HooksCheckCommand.self, HooksEvalCommand.self]
+        subcommands: [HooksListCommand.self, HooksCheckCommand.self, HooksRunCommand.self, HooksEvalCommand.self]
     )
 }

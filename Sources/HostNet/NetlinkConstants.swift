@@ -1,0 +1,67 @@
+/// rtnetlink numbers from the Linux UAPI headers (`linux/netlink.h`, `rtnetlink.h`, `if_link.h`,
+/// `if_bridge.h`, `fib_rules.h`): stable kernel ABI, spelled out because Swift imports most of
+/// them as C enums of differing types.
+enum NL {
+    static let route: Int32 = 0  // NETLINK_ROUTE
+
+    // nlmsghdr flags and types
+    static let request: UInt16 = 0x1
+    static let multi: UInt16 = 0x2
+    static let ack: UInt16 = 0x4
+    static let dump: UInt16 = 0x300
+    static let replace: UInt16 = 0x100
+    static let exclusive: UInt16 = 0x200
+    static let create: UInt16 = 0x400
+    static let error: UInt16 = 2
+    static let done: UInt16 = 3
+
+    static let newLink: UInt16 = 16
+    static let delLink: UInt16 = 17
+    static let getLink: UInt16 = 18
+    static let setLink: UInt16 = 19
+    static let newRoute: UInt16 = 24
+    static let delRoute: UInt16 = 25
+    static let getRoute: UInt16 = 26
+    static let newRule: UInt16 = 32
+    static let delRule: UInt16 = 33
+    static let getRule: UInt16 = 34
+
+    // address families
+    static let unspec: UInt8 = 0
+    static let inet: UInt8 = 2
+    static let bridge: UInt8 = 7
+    static let inet6: UInt8 = 10
+
+    // IFLA_*
+    static let iflaAddress: UInt16 = 1
+    static let iflaName: UInt16 = 3
+    static let iflaMTU: UInt16 = 4
+    static let iflaMaster: UInt16 = 10
+    static let iflaLinkInfo: UInt16 = 18
+    static let iflaAFSpec: UInt16 = 26
+    static let iflaExtMask: UInt16 = 29
+    static let infoKind: UInt16 = 1
+    static let infoData: UInt16 = 2
+    static let bridgeVLANFiltering: UInt16 = 7  // IFLA_BR_VLAN_FILTERING
+    static let bridgeFlags: UInt16 = 0  // IFLA_BRIDGE_FLAGS
+    static let bridgeVLANInfo: UInt16 = 2  // IFLA_BRIDGE_VLAN_INFO
+    static let vlanInfoPVID: UInt16 = 0x2
+    static let vlanInfoUntagged: UInt16 = 0x4
+    static let bridgeFlagsMaster: UInt16 = 0x1
+    static let extFilterBridgeVLAN: UInt32 = 0x2  // RTEXT_FILTER_BRVLAN
+    static let iffUp: UInt32 = 0x1
+
+    // RTA_* and route fields
+    static let rtaDst: UInt16 = 1
+    static let rtaOIF: UInt16 = 4
+    static let rtaTable: UInt16 = 15
+    static let unicast: UInt8 = 1  // RTN_UNICAST
+    static let scopeUniverse: UInt8 = 0
+    static let scopeLink: UInt8 = 253
+
+    // FRA_* and rule fields
+    static let fraIfName: UInt16 = 3  // FRA_IIFNAME
+    static let fraPriority: UInt16 = 6
+    static let fraTable: UInt16 = 15
+    static let actionToTable: UInt8 = 1  // FR_ACT_TO_TBL
+}

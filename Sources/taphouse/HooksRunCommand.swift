@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import Hooks
+import HostNet
+import Logging
+import QEMU
+
+/// `taphouse hooks run`: runs one NIC's hook for real against an existing tap, or with
+/// `--dry-run` prints the host changes it would make and changes nothing.
+struct HooksRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run one NIC's network hook (up or down) against an existing tap.")
+
+    @Option(help: "The instance spec (JSON).")
+    var spec: String
+
+    @Option(help: "The NIC's index in the spec.")
+    var nic: Int
+
+    @Option(help: "The tap the NIC uses.")
+    var interface: String
+
+    @Option(help: "up or down.")
+    var action: String
+
+    @Option(help: "Migration phase: pre or post.")
+    var phase: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Print the changes the hook would make; change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @OptionGroup var hooks: HooksDirectoryOption
+    @OptionGroup var stateDirectory: StateDirectoryOption
+
+    func validate() throws {
+        guard NetworkHookRunner.Action(rawValue: action) != nil else {
+            throw ValidationError("--action must be up or down")
+        }
+        if let phase, NetworkHookRunner.Phase(rawValue: phase) == nil {
+            throw ValidationError("--phase must be pre or post")
+        }
+    }
+
+    func run() throws {
+        do {
+            let specText = try InputFile.read(spec, what: "spec")
+            let instance: InstanceSpec
+            switch Result(catching: { () throws(SpecError) in try InstanceSpec.parse(json: specText) }) {
+            case .success(let parsed): instance = parsed
+            case .failure(let error): throw CommandFailure("\(spec): \(error)")
+            }
+            guard instance.nics.indices.contains(nic) else {
+                throw CommandFailure("--nic \(nic): the spec has \(instance.nics.count) NIC(s)")
+            }
+            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            let runner = NetworkHookRunner(
+                directories: hooks.directories, stateDirectory: stateDirectory.resolved,
+                logger: Logger(label: "taphouse.hooks"))
+            let network = try LinuxHost()
+            let switchControl = OVSCtl()
+            let ovs: OpenVSwitch? = switchControl.isInstalled ? switchControl : nil
+            let chosenPhase = phase.flatMap(NetworkHookRunner.Phase.init(rawValue:))
+            let calls: [String]
+            if action == "up" {
+                calls = try runner.up(
+                    instance: instance.name, tags: instance.tags, nic: instance.nics[nic], index: nic,
+                    interface: interface,
+                    phase: chosenPhase, network: network, ovs: ovs, dryRun: dryRun)
+            } else {
+                calls = try runner.down(
+                    instance: instance.name, tags: instance.tags, nic: instance.nics[nic], index: nic,
+                    interface: interface,
+                    phase: chosenPhase, network: network, ovs: ovs, dryRun: dryRun)
+            }
+            if json {
+                let object: [String: Any] = ["action": action, "dry_run": dryRun, "calls": calls]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                for call in calls { print(call) }
+            }
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
