@@ -88,6 +88,14 @@ let package = Package(
         ),
         // Helpers shared by the test targets (temporary folders, ...).
         .target(name: "TestSupport", dependencies: ["HostNet"], path: "Tests/TestSupport"),
+        // Bridged up of 20 NICs: the Lua hook against a fork-per-command shell script, on real taps;
+        // run as root: `swift run -c release taphouse-netbench`.
+        .executableTarget(
+            name: "taphouse-netbench",
+            dependencies: ["Hooks", "HostNet", "QEMU", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/NetworkBenchmarks",
+            exclude: ["ganeti-bridged-up.sh"]
+        ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "QEMUTests", dependencies: ["QEMU", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "HostNet", "TestSupport"]),
@@ -97,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests", dependencies: ["Hooks", "HostNet", "Node", "QEMU", "LuaKit", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit", "TestSupport"]),
-        .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport"]),
+        .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport", "HostNet"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,11 +9,20 @@ public final class Journal {
     public let path: String
     /// The entries in the order they were made.
     public private(set) var entries: [JournalEntry]
+    /// Kept open for appends while the journal is in use (a hook makes several changes).
+    private var appender: FileDescriptor?
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     private init(path: String, entries: [JournalEntry]) {
         self.path = path
         self.entries = entries
     }
+
+    deinit { try? appender?.close() }
 
     /// The journal's path for a NIC.
     public static func path(stateDirectory: String, instance: String, nicIndex: Int) -> String {
@@ -51,14 +60,13 @@ public final class Journal {
 
     /// Appends an entry durably.
     public func append(_ entry: JournalEntry) throws(HookError) {
-        let line = Journal.encode(entry) + "\n"
+        let line = encode(entry) + "\n"
         do {
-            let fd = try FileDescriptor.open(
-                FilePath(path), .writeOnly, options: [.append, .closeOnExec])
-            try fd.closeAfter {
-                _ = try fd.writeAll(line.utf8)
-                try fd.sync()
+            if appender == nil {
+                appender = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.append, .closeOnExec])
             }
+            _ = try appender!.writeAll(line.utf8)
+            try appender!.sync()
         } catch {
             throw HookError(.journal, "\(path): cannot append to the journal: \(error)")
         }
@@ -73,6 +81,8 @@ public final class Journal {
 
     /// Deletes the journal (after its NIC went down).
     public func remove() throws(HookError) {
+        try? appender?.close()
+        appender = nil
         do {
             try FileManager.default.removeItem(atPath: path)
         } catch {
@@ -85,9 +95,13 @@ public final class Journal {
     private func rewrite(_ newEntries: [JournalEntry]) throws(HookError) {
         let folder = (path as NSString).deletingLastPathComponent
         let temporary = path + ".tmp"
-        let text = newEntries.map { Journal.encode($0) + "\n" }.joined()
+        let text = newEntries.map { encode($0) + "\n" }.joined()
+        try? appender?.close()
+        appender = nil
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            if access(folder, F_OK) != 0 {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
             let fd = try FileDescriptor.open(
                 FilePath(temporary), .writeOnly, options: [.create, .truncate, .closeOnExec],
                 permissions: [.ownerReadWrite])
@@ -104,9 +118,7 @@ public final class Journal {
         entries = newEntries
     }
 
-    private static func encode(_ entry: JournalEntry) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(entry)) ?? Data(), as: UTF8.self)
+    private func encode(_ entry: JournalEntry) -> String {
+        String(decoding: (try? encoder.encode(entry)) ?? Data(), as: UTF8.self)
     }
 }

@@ -96,7 +96,9 @@ public final class NetworkHookRunner {
             journal = try attributed(instance, index) { () throws(HookError) in
                 try Journal.create(path: journalPath, first: .begin(hook: path, version: version, interface: interface))
             }
-            try attributed(instance, index) { () throws(HookError) in try Self.saveCopy(source, for: journalPath) }
+            try attributed(instance, index) { () throws(HookError) in
+                try Self.saveCopy(source, version: version, stateDirectory: stateDirectory)
+            }
         }
         let host = HookHost(network: network, ovs: ovs, journal: journal, interface: interface, dryRun: dryRun)
         let table = Self.nicTable(
@@ -110,7 +112,6 @@ public final class NetworkHookRunner {
             if let journal {
                 hookError.undoFailures = JournalUndo.run(journal.entries, network: network, ovs: ovs)
                 try? journal.remove()
-                try? FileManager.default.removeItem(atPath: journalPath + ".lua")
             }
             throw hookError
         }
@@ -128,8 +129,9 @@ public final class NetworkHookRunner {
         let journal = try attributed(instance, index) { () throws(HookError) in try Journal.load(path: journalPath) }
         var path: String
         var source: [UInt8]
-        if case .begin(let hook, _, _) = journal?.entries.first,
-            let copy = FileManager.default.contents(atPath: journalPath + ".lua")
+        if case .begin(let hook, let version, _) = journal?.entries.first,
+            let copy = FileManager.default.contents(
+                atPath: Self.copyPath(version: version, stateDirectory: stateDirectory))
         {
             (path, source) = (hook, Array(copy))
         } else {
@@ -161,7 +163,6 @@ public final class NetworkHookRunner {
             } else {
                 let failures = JournalUndo.run(journal.entries, network: network, ovs: ovs)
                 try? journal.remove()
-                try? FileManager.default.removeItem(atPath: journalPath + ".lua")
                 if !failures.isEmpty {
                     var error =
                         downError
@@ -213,9 +214,18 @@ public final class NetworkHookRunner {
         SHA256.hash(data: source).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 
-    /// Keeps the text that brought the NIC up next to its journal, so `down` runs that version.
-    static func saveCopy(_ source: [UInt8], for journalPath: String) throws(HookError) {
-        let copy = journalPath + ".lua"
+    /// Where the text of a hook version is kept: `down` runs the version that brought a NIC up.
+    static func copyPath(version: String, stateDirectory: String) -> String {
+        "\(stateDirectory)/journal/hooks/\(version).lua"
+    }
+
+    /// Keeps the hook's text under its version (once per version: NICs brought up by the same
+    /// version share it; a few KiB per version ever used, on the tmpfs state directory).
+    static func saveCopy(_ source: [UInt8], version: String, stateDirectory: String) throws(HookError) {
+        let copy = copyPath(version: version, stateDirectory: stateDirectory)
+        if access(copy, F_OK) == 0 { return }
+        let folder = (copy as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: copy + ".tmp", contents: Data(source)),
             rename(copy + ".tmp", copy) == 0
         else { throw HookError(.journal, "\(copy): cannot save the hook's text") }
