@@ -31,7 +31,7 @@ struct NamespaceSnapshot: Equatable {
 
 @Suite(
     "Built-in hooks on a real kernel",
-    .enabled(if: TestNamespace.isAvailable, "\(TestNamespace.unavailableReason ?? "")"))
+    .enabled(if: NetworkNamespace.isAvailable, "\(NetworkNamespace.unavailableReason ?? "")"))
 struct KernelHookTests {
     static func runner(_ folder: TemporaryFolder, site: String? = nil) -> NetworkHookRunner {
         NetworkHookRunner(
@@ -47,8 +47,8 @@ struct KernelHookTests {
     }
 
     /// A namespace with a bridge br0 (MTU 1400) whose uplink is one end of a veth pair.
-    static func bridgedNamespace() throws -> TestNamespace {
-        let ns = try TestNamespace()
+    static func bridgedNamespace() throws -> NetworkNamespace {
+        let ns = try NetworkNamespace()
         try ns.ip(["link", "add", "br0", "type", "bridge"])
         try ns.ip(["link", "add", "up0", "type", "veth", "peer", "name", "up1"])
         try ns.ip(["link", "set", "up0", "master", "br0"])
@@ -79,7 +79,7 @@ struct KernelHookTests {
 
     @Test(arguments: [nil, "100"] as [String?])
     func routedUpThenDownLeavesTheNamespaceAsItWas(table: String?) throws {
-        let ns = try TestNamespace()
+        let ns = try NetworkNamespace()
         let folder = TemporaryFolder()
         try ns.run {
             let host = try LinuxHost()
@@ -104,7 +104,7 @@ struct KernelHookTests {
     @Test func aRuleSurvivesTheTapButNotDown() throws {
         // After qemu exits the tap is gone, and its routes and sysctls with it; a policy rule on
         // the tap's name is not (Ganeti leaves it behind): down must remove it.
-        let ns = try TestNamespace()
+        let ns = try NetworkNamespace()
         let folder = TemporaryFolder()
         try ns.run {
             let host = try LinuxHost()
@@ -156,7 +156,7 @@ struct KernelHookTests {
     }
 
     @Test func extRunsOnlyWithASiteHook() throws {
-        let ns = try TestNamespace()
+        let ns = try NetworkNamespace()
         let folder = TemporaryFolder()
         folder.write(
             "site/network/ext.lua",

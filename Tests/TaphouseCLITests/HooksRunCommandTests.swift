@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite("taphouse hooks run", .enabled(if: TestNamespace.isAvailable, "\(TestNamespace.unavailableReason ?? "")"))
+@Suite("taphouse hooks run", .enabled(if: NetworkNamespace.isAvailable, "\(NetworkNamespace.unavailableReason ?? "")"))
 struct HooksRunCommandTests {
     static let spec = """
         {
@@ -14,14 +14,14 @@ struct HooksRunCommandTests {
 
     /// `taphouse ARGS` run inside the namespace (the command acts on the namespace it runs in).
     static func taphouse(
-        _ ns: TestNamespace, _ arguments: [String], in folder: TemporaryFolder
+        _ ns: NetworkNamespace, _ arguments: [String], in folder: TemporaryFolder
     ) throws -> TaphouseBinary.Result {
         try TaphouseBinary.run(
             ["netns", "exec", ns.name, TaphouseBinary.path] + arguments, in: folder.path, executable: "/usr/sbin/ip")
     }
 
     @Test func dryRunPrintsTheChangesAndMakesNone() throws {
-        let ns = try TestNamespace()
+        let ns = try NetworkNamespace()
         try ns.ip(["link", "add", "br0", "type", "bridge"])
         try ns.ip(["link", "set", "br0", "mtu", "1400"])
         try ns.ip(["tuntap", "add", "dev", "tap0", "mode", "tap"])
@@ -45,7 +45,7 @@ struct HooksRunCommandTests {
     }
 
     @Test func upAndDownForRealThroughTheCommand() throws {
-        let ns = try TestNamespace()
+        let ns = try NetworkNamespace()
         try ns.ip(["link", "add", "br0", "type", "bridge"])
         try ns.ip(["tuntap", "add", "dev", "tap0", "mode", "tap"])
         let folder = TemporaryFolder()
@@ -65,7 +65,7 @@ struct HooksRunCommandTests {
     }
 
     @Test func aFailingHookExitsNonZeroWithInstanceNICAndLine() throws {
-        let ns = try TestNamespace()
+        let ns = try NetworkNamespace()
         try ns.ip(["tuntap", "add", "dev", "tap0", "mode", "tap"])
         let folder = TemporaryFolder()
         folder.write("web1.json", Self.spec)
