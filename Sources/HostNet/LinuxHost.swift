@@ -91,12 +91,12 @@ public final class LinuxHost: HostNetwork {
     /// One RTM_GETLINK by name or index; nil when there is no such link.
     func fetchLink(name: String? = nil, index: Int32 = 0, _ operation: String) throws(HostNetError) -> LinkMessage? {
         var message = NetlinkMessage(
-            type: NL.getLink, flags: NL.request | NL.ack, header: NetlinkMessage.linkHeader(index: index))
+            type: NL.getLink, flags: NL.request, header: NetlinkMessage.linkHeader(index: index))
         if let name { message.attribute(NL.iflaName, string: name) }
         message.attribute(NL.iflaExtMask, uint32: NL.extFilterSkipStats)
         do {
-            let replies = try netlink.request(message, operation)
-            return replies.first { $0.type == NL.newLink }.flatMap { LinkMessage($0.payload) }
+            guard let reply = try netlink.get(message, operation), reply.type == NL.newLink else { return nil }
+            return LinkMessage(reply.payload)
         } catch let error where error.errno == .operationNotSupportedByDevice {
             return nil
         }

@@ -70,6 +70,12 @@ final class NetlinkSocket {
         try exchange(message, operation)
     }
 
+    /// Sends a `GET` for one object without NLM_F_ACK and returns the kernel's one answer: a
+    /// round trip less than ``request(_:_:)`` (hooks read a handful of links per NIC).
+    func get(_ message: NetlinkMessage, _ operation: String) throws(HostNetError) -> Reply? {
+        try exchange(message, operation, firstReplyEnds: true).first
+    }
+
     /// Sends a dump request and returns every message of the answer, up to `NLMSG_DONE`.
     func dump(_ message: NetlinkMessage, _ operation: String) throws(HostNetError) -> [Reply] {
         var attempt = 1
@@ -81,7 +87,9 @@ final class NetlinkSocket {
         }
     }
 
-    private func exchange(_ message: NetlinkMessage, _ operation: String) throws(HostNetError) -> [Reply] {
+    private func exchange(
+        _ message: NetlinkMessage, _ operation: String, firstReplyEnds: Bool = false
+    ) throws(HostNetError) -> [Reply] {
         sequence &+= 1
         let expected = sequence
         let bytes = message.finished(sequence: expected)
@@ -141,6 +149,7 @@ final class NetlinkSocket {
                     continue
                 default:
                     replies.append(Reply(type: type, flags: flags, payload: ArraySlice(Array(payload))))
+                    if firstReplyEnds { return replies }
                 }
             }
         }

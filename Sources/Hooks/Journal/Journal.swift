@@ -17,12 +17,16 @@ public final class Journal {
         return encoder
     }()
 
-    private init(path: String, entries: [JournalEntry]) {
+    /// Whether writes are fsync'd. Not on tmpfs, where fsync does nothing a write does not: a
+    /// journal there outlives a crash of taphouse (what it must survive) but not a reboot, which
+    /// also takes away every tap, route and rule it describes.
+    private let durable: Bool
+
+    private init(path: String, entries: [JournalEntry], durable: Bool = true) {
         self.path = path
         self.entries = entries
+        self.durable = durable
     }
-
-    deinit { try? appender?.close() }
 
     /// The journal's path for a NIC.
     public static func path(stateDirectory: String, instance: String, nicIndex: Int) -> String {
@@ -30,14 +34,38 @@ public final class Journal {
     }
 
     /// Starts a new journal at `path` (replacing any old one) with its first entry.
-    public static func create(path: String, first: JournalEntry) throws(HookError) -> Journal {
-        let journal = Journal(path: path, entries: [])
-        try journal.rewrite([first])
+    public static func create(path: String, first: JournalEntry, durable: Bool = true) throws(HookError) -> Journal {
+        let journal = Journal(path: path, entries: [], durable: durable)
+        if access(path, F_OK) == 0 {
+            try journal.rewrite([first])  // replacing an old one: atomically
+            return journal
+        }
+        // A new file: created and written in place, kept open for the appends that follow; the
+        // folder is synced so the new name is as durable as its content.
+        let folder = (path as NSString).deletingLastPathComponent
+        do {
+            if access(folder, F_OK) != 0 {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
+            let fd = try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .append, .closeOnExec],
+                permissions: [.ownerReadWrite])
+            journal.appender = fd
+            if durable {
+                let directory = try FileDescriptor.open(
+                    FilePath(folder), .readOnly, options: [.directory, .closeOnExec])
+                try directory.closeAfter { try directory.sync() }
+            }
+        } catch {
+            throw HookError(.journal, "\(path): cannot create the journal: \(error)")
+        }
+        try journal.append(first)
         return journal
     }
 
     /// The journal at `path`, or nil when there is none.
     public static func load(path: String) throws(HookError) -> Journal? {
+        guard access(path, F_OK) == 0 else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
             if FileManager.default.fileExists(atPath: path) {
                 throw HookError(.journal, "\(path): cannot read the journal")
@@ -66,7 +94,7 @@ public final class Journal {
                 appender = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.append, .closeOnExec])
             }
             _ = try appender!.writeAll(line.utf8)
-            try appender!.sync()
+            if durable { try appender!.sync() }
         } catch {
             throw HookError(.journal, "\(path): cannot append to the journal: \(error)")
         }

@@ -17,7 +17,7 @@ public enum NetModule {
         func host(_ args: LuaArguments) throws -> HookHost { try context.requireHost(args.functionName) }
         let functions: [String: LuaFunction] = [
             "link": { args in
-                guard let link = try host(args).network.link(try args.string(1)) else { return [.nil] }
+                guard let link = try host(args).link(try args.string(1)) else { return [.nil] }
                 return [value(link)]
             },
             "links": { args in [.array(try host(args).network.links().map(value))] },
@@ -93,7 +93,7 @@ public enum NetModule {
     }
 
     static func existing(_ host: HookHost, _ name: String) throws -> LinkState {
-        guard let link = try host.network.link(name) else {
+        guard let link = try host.link(name) else {
             throw HostNetError(.notFound, "link \(name)", detail: "no such link")
         }
         return link

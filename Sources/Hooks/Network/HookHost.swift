@@ -13,6 +13,10 @@ public final class HookHost {
     public let interface: String?
     /// Every change asked for, as one line each, in order.
     public private(set) var calls: [String] = []
+    /// Links read during this hook call, kept up to date with the call's own changes: a hook
+    /// asks about the same tap before each change, and a netlink round trip is the cost of a
+    /// NIC. A HookHost lives for one call, in which only the hook changes these links.
+    private var linkCache: [String: LinkState] = [:]
 
     public init(
         network: HostNetwork, ovs: OpenVSwitch?, journal: Journal?, interface: String? = nil, dryRun: Bool = false
@@ -37,26 +41,43 @@ public final class HookHost {
         }
     }
 
+    /// The link, from this call's cache or the host.
+    public func link(_ name: String) throws(HostNetError) -> LinkState? {
+        if let cached = linkCache[name] { return cached }
+        let link = try network.link(name)
+        if let link { linkCache[name] = link }
+        return link
+    }
+
     private func existing(_ name: String, _ operation: String) throws(HostNetError) -> LinkState {
-        guard let link = try network.link(name) else {
+        guard let link = try link(name) else {
             throw HostNetError(.notFound, operation, detail: "no link \(name)")
         }
         return link
     }
 
+    /// Keeps the cache in step with a change this call made (a dry run changes nothing).
+    private func changed(_ name: String, _ update: (inout LinkState) -> Void) {
+        guard !dryRun, linkCache[name] != nil else { return }
+        update(&linkCache[name]!)
+    }
+
     public func setUp(_ name: String, _ up: Bool) throws {
         let was = try existing(name, "set \(name) \(up ? "up" : "down")").up
         try change(.linkUp(link: name, up: up, was: was)) { () throws(HostNetError) in try network.setUp(name, up) }
+        changed(name) { $0.up = up }
     }
 
     public func setMTU(_ name: String, _ mtu: Int) throws {
         let was = try existing(name, "set mtu \(mtu) on \(name)").mtu
         try change(.mtu(link: name, mtu: mtu, was: was)) { () throws(HostNetError) in try network.setMTU(name, mtu) }
+        changed(name) { $0.mtu = mtu }
     }
 
     public func setMAC(_ name: String, _ mac: String) throws {
         let was = try existing(name, "set mac \(mac) on \(name)").mac
         try change(.mac(link: name, mac: mac, was: was)) { () throws(HostNetError) in try network.setMAC(name, mac) }
+        changed(name) { $0.mac = mac.lowercased() }
     }
 
     public func setMaster(_ name: String, _ master: String?) throws {
@@ -64,6 +85,7 @@ public final class HookHost {
         try change(.master(link: name, master: master, was: was)) { () throws(HostNetError) in
             try network.setMaster(name, master)
         }
+        changed(name) { $0.master = master }
     }
 
     public func addBridgeVLAN(_ name: String, _ vlan: BridgeVLAN, shared: Bool) throws {

@@ -14,6 +14,8 @@ public final class NetworkHookRunner {
 
     public let directories: HookDirectories
     public let stateDirectory: String
+    /// Whether journal writes are fsync'd (not when the state directory is on tmpfs).
+    private let durableJournal: Bool
     private let sandbox: HookSandbox
     private let context = HookContext()
     private var state: LuaState?
@@ -26,6 +28,7 @@ public final class NetworkHookRunner {
     ) {
         self.directories = directories
         self.stateDirectory = stateDirectory
+        durableJournal = !FileSystem.isTmpfs(stateDirectory)
         sandbox = HookSandbox(limits: limits, moduleRoots: directories.moduleRoots, logger: logger)
     }
 
@@ -94,7 +97,9 @@ public final class NetworkHookRunner {
                 _ = JournalUndo.run(stale.entries, network: network, ovs: ovs)
             }
             journal = try attributed(instance, index) { () throws(HookError) in
-                try Journal.create(path: journalPath, first: .begin(hook: path, version: version, interface: interface))
+                try Journal.create(
+                    path: journalPath, first: .begin(hook: path, version: version, interface: interface),
+                    durable: durableJournal)
             }
             try attributed(instance, index) { () throws(HookError) in
                 try Self.saveCopy(source, version: version, stateDirectory: stateDirectory)
