@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Runs work inside a network namespace: on a dedicated thread that has joined the namespace
 /// (`setns`), so sockets, taps and `/proc/sys/net` opened there belong to it. The rest of the
@@ -10,17 +9,32 @@ public enum NamespaceThread {
     ///
     /// `body` runs in a task that keeps the caller's task-local values, so Swift Testing's
     /// `#expect` inside it counts against the calling test. The thread ends with the call.
-    public static func run<T: Sendable>(in path: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
+    public static func run<T>(in path: String, _ body: () throws -> T) throws -> T {
         let executor = try NamespaceExecutor(namespace: path)
         defer { executor.shutDown() }
-        let result = Mutex<Result<T, any Error>?>(nil)
+        return try withoutActuallyEscaping(body) { body in
+            let call = Call(body)
+            Task(executorPreference: executor) { call.perform() }
+            call.done.wait()
+            return try call.result.get()
+        }
+    }
+
+    /// One call handed to the namespace thread. The body is dropped as soon as it has run, before
+    /// the caller is woken, so it does not outlive `run` (hence the unchecked Sendable: the
+    /// caller waits while the thread runs it).
+    private final class Call<T>: @unchecked Sendable {
+        private var body: (() throws -> T)?
+        var result: Result<T, any Error> = .failure(
+            HostNetError(.kernel, "run in a network namespace", detail: "the namespace thread did not run"))
         let done = DispatchSemaphore(value: 0)
-        Task(executorPreference: executor) {
-            let outcome = Result { try body() }
-            result.withLock { $0 = outcome }
+
+        init(_ body: @escaping () throws -> T) { self.body = body }
+
+        func perform() {
+            if let body { result = Result { try body() } }
+            body = nil
             done.signal()
         }
-        done.wait()
-        return try result.withLock { $0! }.get()
     }
 }

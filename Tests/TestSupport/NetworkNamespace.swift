@@ -1,4 +1,5 @@
 import Foundation
+import HostNet
 
 #if canImport(Glibc)
 import Glibc
@@ -71,126 +72,12 @@ public final class NetworkNamespace: @unchecked Sendable {
         try Self.ip(["-n", name] + arguments)
     }
 
-    /// Runs `body` on a new thread that has joined the namespace (`setns`), waits for it and
-    /// returns its result. The thread ends after `body`, so no pooled thread is ever left in the
-    /// namespace.
-    ///
-    /// `body` runs inside a task that inherits the caller's task-local values (through a task
-    /// executor that owns the thread), so Swift Testing's `#expect` and `#require` inside it are
-    /// recorded against the calling test rather than against no test at all.
+    /// Runs `body` on a thread of its own that has joined the namespace, and returns its result
+    /// (HostNet's ``NamespaceThread``): sockets, taps and `/proc/sys/net` opened inside belong to
+    /// the namespace, and `#expect` inside counts against the calling test.
     public func run<T>(_ body: () throws -> T) throws -> T {
-        let executor = try Executor(namespace: path)
-        defer { executor.shutDown() }
-        return try withoutActuallyEscaping(body) { body in
-            let call = Call(body)
-            Task(executorPreference: executor) { call.perform() }
-            call.done.wait()
-            return try call.result.get()
-        }
+        try NamespaceThread.run(in: path, body)
     }
-
-    /// One call of a `run` body, handed to the namespace thread. The body is dropped as soon as it
-    /// has run, before the caller is woken, so it provably does not outlive `run`.
-    private final class Call<T>: @unchecked Sendable {
-        private var body: (() throws -> T)?
-        var result: Result<T, any Error> = .failure(Failure(description: "the namespace thread did not run"))
-        let done = DispatchSemaphore(value: 0)
-
-        init(_ body: @escaping () throws -> T) { self.body = body }
-
-        func perform() {
-            if let body { result = Result { try body() } }
-            body = nil
-            done.signal()
-        }
-    }
-
-    /// A task executor with one thread of its own, which joins the namespace before it runs
-    /// anything and ends at ``shutDown()``.
-    private final class Executor: TaskExecutor, @unchecked Sendable {
-        private let condition = NSCondition()
-        private var jobs: [UnownedJob] = []
-        private var stopping = false
-        private var thread = pthread_t()
-        private let namespace: String
-        private var setUpError: Failure?
-        private let ready = DispatchSemaphore(value: 0)
-
-        init(namespace: String) throws {
-            self.namespace = namespace
-            let context = Unmanaged.passRetained(self).toOpaque()
-            let created = pthread_create(
-                &thread, nil,
-                { context in
-                    Unmanaged<Executor>.fromOpaque(context!).takeRetainedValue().main()
-                    return nil
-                }, context)
-            guard created == 0 else {
-                Unmanaged<Executor>.fromOpaque(context).release()
-                throw Failure(description: "pthread_create: \(String(cString: strerror(created)))")
-            }
-            ready.wait()
-            if let setUpError {
-                pthread_join(thread, nil)
-                throw setUpError
-            }
-        }
-
-        func enqueue(_ job: consuming ExecutorJob) {
-            let job = UnownedJob(job)
-            condition.withLock {
-                jobs.append(job)
-                condition.signal()
-            }
-        }
-
-        /// Lets the thread finish what is queued, then waits for it to end.
-        func shutDown() {
-            condition.withLock {
-                stopping = true
-                condition.signal()
-            }
-            pthread_join(thread, nil)
-        }
-
-        private func main() {
-            let fd = Glibc.open(namespace, O_RDONLY | O_CLOEXEC)
-            if fd < 0 {
-                setUpError = Failure(description: "open \(namespace): \(NetworkNamespace.errorText())")
-            } else {
-                defer { _ = Glibc.close(fd) }
-                if let setns = NetworkNamespace.setns() {
-                    // CLONE_NEWNET (sched.h, only with _GNU_SOURCE, which Swift's Glibc lacks).
-                    if setns(fd, 0x4000_0000) != 0 {
-                        setUpError = Failure(description: "setns \(namespace): \(NetworkNamespace.errorText())")
-                    }
-                } else {
-                    setUpError = Failure(description: "setns is not in this C library")
-                }
-            }
-            ready.signal()
-            if setUpError != nil { return }
-            while true {
-                condition.lock()
-                while jobs.isEmpty && !stopping { condition.wait() }
-                if jobs.isEmpty {
-                    condition.unlock()
-                    return
-                }
-                let job = jobs.removeFirst()
-                condition.unlock()
-                job.runSynchronously(on: asUnownedTaskExecutor())
-            }
-        }
-    }
-
-    /// `setns(2)`, looked up at run time: glibc declares it only under _GNU_SOURCE.
-    fileprivate static func setns() -> (@convention(c) (Int32, Int32) -> Int32)? {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setns") else { return nil }  // RTLD_DEFAULT
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
-    }
-
-    fileprivate static func errorText() -> String { String(cString: strerror(errno)) }
 
     @discardableResult
     private static func ip(_ arguments: [String]) throws -> String {
