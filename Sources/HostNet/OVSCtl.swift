@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Open vSwitch through `ovs-vsctl`: one argv per operation, with a timeout both for the
 /// command and for ovsdb (`--timeout`), never a shell string.
 public final class OVSCtl: OpenVSwitch {
@@ -71,9 +75,6 @@ public final class OVSCtl: OpenVSwitch {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension String {
     fileprivate func replacingPrefix(_ prefix: String) -> String {
