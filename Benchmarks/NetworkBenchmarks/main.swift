@@ -53,7 +53,7 @@ struct Figures: Sendable {
     var shellForks: [Int] = []
 }
 
-let figures = try NamespaceThread.run(in: "/var/run/netns/\(namespace)") { () throws -> Figures in
+let figures = try NamespaceThread.run(in: "/var/run/netns/\(namespace)") { @Sendable () throws -> Figures in
     var figures = Figures()
     let host = try LinuxHost()
     let runner = NetworkHookRunner(

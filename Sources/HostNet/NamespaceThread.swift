@@ -9,6 +9,9 @@ public enum NamespaceThread {
     ///
     /// `body` runs in a task that keeps the caller's task-local values, so Swift Testing's
     /// `#expect` inside it counts against the calling test. The thread ends with the call.
+    /// `body` must not be isolated to an actor (a closure written in `@MainActor` code is, unless
+    /// marked `@Sendable`): it runs on the namespace thread, and the runtime traps isolated code
+    /// found running elsewhere.
     public static func run<T>(in path: String, _ body: () throws -> T) throws -> T {
         let executor = try NamespaceExecutor(namespace: path)
         defer { executor.shutDown() }
