@@ -12,6 +12,9 @@ struct NamespaceSnapshot: Equatable {
     var routes: [Route]
     var rules: [Rule]
     var sysctls: [String: String]
+    var bridgeVLANs: [String: [BridgeVLAN]]
+    /// `ip -o address` of the namespace (run from the namespace thread, so it sees the namespace).
+    var addresses: [String]
 
     init(_ host: LinuxHost) throws {
         links = try host.links().sorted { $0.name < $1.name }
@@ -26,6 +29,12 @@ struct NamespaceSnapshot: Equatable {
                 sysctls[key] = try host.sysctl("net/" + key)
             }
         }
+        bridgeVLANs = [:]
+        for link in links where link.master != nil || link.kind == "bridge" {
+            bridgeVLANs[link.name] = try host.bridgeVLANs(link.name)
+        }
+        let output = try BlockingCommand.run(["/usr/sbin/ip", "-o", "address", "show"], timeout: .seconds(10))
+        addresses = output.standardOutput.split(separator: "\n").map(String.init).sorted()
     }
 }
 
