@@ -358,3 +358,44 @@ struct GanetiScriptTests {
         #expect(error?.message.contains("down tap0 exited with status 3") == true)
     }
 }
+
+@Suite("taphouse.vlan in Lua")
+struct VLANModuleTests {
+    @Test func parseReadsGanetisNotationAndRefusesAnythingElse() throws {
+        let sandbox = HookSandbox(logger: Logger(label: "test"))
+        let state = try sandbox.makeState()
+        let chunk = try state.load(
+            source: """
+                local vlan = require "taphouse.vlan"
+                local a, t, h, none = vlan.parse(".100"), vlan.parse(":100:200"), vlan.parse(".100:200:300"), vlan.parse("")
+                local ok, err = pcall(vlan.parse, "100:200")
+                return a.access, #a.trunks, t.access, t.trunks[2], h.access, h.trunks[1], h.trunks[2], none, ok, err
+                """, name: "vlan.lua")
+        let values = try state.call(chunk)
+        #expect(Array(values.prefix(9)) == [100, 0, .nil, 200, 100, 200, 300, .nil, false])
+        #expect(values[9] == "VLAN \"100:200\" is not in the notation .V, :V1:V2 or .V:V2")
+    }
+}
+
+@Suite("The old kvm-vif-bridge from a hook")
+struct GanetiSingleScriptTests {
+    @Test func oneScriptServesUpAndDownWithACTION() throws {
+        let folder = TemporaryFolder()
+        let log = folder.path + "/actions.txt"
+        let script = folder.write("kvm-vif-bridge", "#!/bin/sh\necho \"$ACTION $1 $MODE\" >> \(log)\n")
+        chmod(script, 0o755)
+        folder.write(
+            "site/network/bridged.lua", "return require('taphouse.ganeti').script('\(script)', { timeout_ms = 5000 })\n"
+        )
+        let runner = NetworkHookRunner(
+            directories: HookDirectories(
+                builtin: NetworkHookRunnerTests.repository + "/hooks", site: folder.path + "/site",
+                library: NetworkHookRunnerTests.repository + "/lua"),
+            stateDirectory: folder.path + "/state", logger: Logger(label: "test"))
+        let host = NetworkHookRunnerTests.node()
+        let nic = NetworkHookRunnerTests.nic()
+        try runner.up(instance: "web1", tags: [], nic: nic, index: 0, interface: "tap0", network: host, ovs: nil)
+        try runner.down(instance: "web1", tags: [], nic: nic, index: 0, interface: "tap0", network: host, ovs: nil)
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "up tap0 bridged\ndown tap0 bridged\n")
+    }
+}
