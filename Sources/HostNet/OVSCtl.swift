@@ -75,7 +75,6 @@ public final class OVSCtl: OpenVSwitch {
     }
 }
 
-
 extension String {
     fileprivate func replacingPrefix(_ prefix: String) -> String {
         hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
