@@ -101,4 +101,13 @@ struct PlanCommandTests {
         let version = try #require(object["qemu_version"] as? [Int])
         #expect(version.count == 3 && version[0] >= 5)
     }
+
+    @Test func theDemoSpecPlans() throws {
+        let result = try TaphouseBinary.run(
+            ["plan", "--spec", "examples/demo/web1.json", "--qemu-help", Self.fixtures + "/qemu-7.2-help.txt", "--json"],
+            in: ExampleTests.repository)
+        #expect(result.status == 0, "\(result.error)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect((object["nics"] as? [Any])?.count == 2)
+    }
 }
