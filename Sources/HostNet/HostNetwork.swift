@@ -14,6 +14,9 @@ public protocol HostNetwork: AnyObject {
     func setMAC(_ name: String, _ mac: String) throws(HostNetError)
     /// Enslaves `name` to `master` (a bridge), or releases it with nil.
     func setMaster(_ name: String, _ master: String?) throws(HostNetError)
+    /// Makes several changes to one link at once, in the kernel's order: MAC, MTU, up/down,
+    /// master. A refusal part way leaves the earlier ones made.
+    func changeLink(_ name: String, _ change: LinkChange) throws(HostNetError)
 
     /// The VLAN entries of a bridge port.
     func bridgeVLANs(_ name: String) throws(HostNetError) -> [BridgeVLAN]
@@ -35,4 +38,18 @@ public protocol HostNetwork: AnyObject {
     /// nil when it does not exist.
     func sysctl(_ key: String) throws(HostNetError) -> String?
     func setSysctl(_ key: String, _ value: String) throws(HostNetError)
+}
+
+extension HostNetwork {
+    /// One change after the other, in the kernel's order, for hosts without a batched request.
+    public func changeLink(_ name: String, _ change: LinkChange) throws(HostNetError) {
+        if let mac = change.mac { try setMAC(name, mac) }
+        if let mtu = change.mtu { try setMTU(name, mtu) }
+        if let up = change.up { try setUp(name, up) }
+        switch change.master {
+        case .bridge(let bridge, _): try setMaster(name, bridge)
+        case .none?: try setMaster(name, nil)
+        case nil: break
+        }
+    }
 }

@@ -10,7 +10,8 @@ import SystemPackage
 /// namespace). Not thread-safe: one call at a time.
 ///
 /// Each write is one netlink round trip (the kernel looks the link up by name itself), plus one
-/// look-up where a second link is named (`setMaster`) or an index is needed (routes, bridge VLANs).
+/// look-up where a second link is named (a master) or an index is needed (routes, bridge VLANs);
+/// ``changeLink(_:_:)`` makes several changes to a link in one.
 public final class LinuxHost: HostNetwork {
     let netlink: NetlinkSocket
 
@@ -47,43 +48,58 @@ public final class LinuxHost: HostNetwork {
     }
 
     /// Sets IFF_UP (`ip link set NAME up|down`).
-    public func setUp(_ name: String, _ up: Bool) throws(HostNetError) {
-        try changeLink(name, "set \(name) \(up ? "up" : "down")", flags: up ? NL.iffUp : 0, change: NL.iffUp) { _ in }
-    }
+    public func setUp(_ name: String, _ up: Bool) throws(HostNetError) { try changeLink(name, LinkChange(up: up)) }
 
     /// Sets the MTU; the kernel checks it against the device's limits (`.kernel`, EINVAL).
-    public func setMTU(_ name: String, _ mtu: Int) throws(HostNetError) {
-        let operation = "set mtu \(mtu) on \(name)"
-        guard let value = UInt32(exactly: mtu), value <= Int32.max else {
-            throw HostNetError(.invalid, operation, detail: "not an MTU")
-        }
-        try changeLink(name, operation) { $0.attribute(NL.iflaMTU, uint32: value) }
-    }
+    public func setMTU(_ name: String, _ mtu: Int) throws(HostNetError) { try changeLink(name, LinkChange(mtu: mtu)) }
 
     /// Sets the hardware address; `mac` is six pairs of hex digits (`52:54:00:12:34:56`).
     public func setMAC(_ name: String, _ mac: String) throws(HostNetError) {
-        let operation = "set mac \(mac) on \(name)"
-        guard let bytes = MACAddress.bytes(mac) else {
-            throw HostNetError(.invalid, operation, detail: "not a MAC address (six hex pairs: 52:54:00:12:34:56)")
-        }
-        try changeLink(name, operation) { $0.attribute(NL.iflaAddress, bytes) }
+        try changeLink(name, LinkChange(mac: mac))
     }
 
-    /// Enslaves `name` to `master` (IFLA_MASTER with its index), or releases it with nil
-    /// (IFLA_MASTER 0). A master that does not exist is `.notFound`; one that cannot take ports
-    /// is the kernel's refusal (`.kernel`, EOPNOTSUPP).
+    /// Enslaves `name` to `master`, or releases it with nil. A master that does not exist is
+    /// `.notFound`; one that cannot take ports is the kernel's refusal (`.kernel`, EOPNOTSUPP).
     public func setMaster(_ name: String, _ master: String?) throws(HostNetError) {
-        let operation = master.map { "set master \($0) on \(name)" } ?? "set nomaster on \(name)"
+        try changeLink(name, LinkChange(master: master.map { .bridge($0) } ?? LinkChange.Master.none))
+    }
+
+    /// Every field of `change` in one RTM_SETLINK addressed by name (ifi_index 0 and
+    /// IFLA_IFNAME: the kernel looks the link up, and does not read the name as a rename). A
+    /// master is IFLA_MASTER with its index (one look-up), or 0 to release.
+    public func changeLink(_ name: String, _ change: LinkChange) throws(HostNetError) {
+        let operation = change.description(of: name)
         try InterfaceName.check(name, operation)
-        var masterIndex: Int32 = 0  // IFLA_MASTER 0 releases the link from its master
-        if let master {
-            try InterfaceName.check(master, operation)
-            guard let link = try fetchLink(name: master, operation) else {
-                throw HostNetError(.notFound, operation, detail: "no link \(master)")
+        var message = NetlinkMessage(
+            type: NL.setLink, flags: NL.request | NL.ack,
+            header: NetlinkMessage.linkHeader(
+                flags: change.up == true ? NL.iffUp : 0, change: change.up == nil ? 0 : NL.iffUp))
+        message.attribute(NL.iflaName, string: name)
+        if let mac = change.mac {
+            guard let bytes = MACAddress.bytes(mac) else {
+                throw HostNetError(.invalid, operation, detail: "not a MAC address (six hex pairs: 52:54:00:12:34:56)")
             }
-            masterIndex = link.state.index
+            message.attribute(NL.iflaAddress, bytes)
         }
-        try changeLink(name, operation) { $0.attribute(NL.iflaMaster, uint32: UInt32(bitPattern: masterIndex)) }
+        if let mtu = change.mtu {
+            guard let value = UInt32(exactly: mtu), value <= Int32.max else {
+                throw HostNetError(.invalid, operation, detail: "\(mtu) is not an MTU")
+            }
+            message.attribute(NL.iflaMTU, uint32: value)
+        }
+        switch change.master {
+        case .bridge(let master, let known):
+            var index = known ?? 0
+            if known == nil { index = try self.index(of: master, operation) }
+            message.attribute(NL.iflaMaster, uint32: UInt32(bitPattern: index))
+        case .none?: message.attribute(NL.iflaMaster, uint32: 0)  // IFLA_MASTER 0 releases the link
+        case nil: break
+        }
+        do {
+            try netlink.request(message, operation)
+        } catch let error where error.errno == .operationNotSupportedByDevice {
+            throw HostNetError(.notFound, operation, detail: "no link \(name)")
+        }
     }
 
     // MARK: - Helpers shared by the extensions
@@ -109,24 +125,5 @@ public final class LinuxHost: HostNetwork {
             throw HostNetError(.notFound, operation, detail: "no link \(name)")
         }
         return link.state.index
-    }
-
-    /// RTM_SETLINK addressed by name (ifi_index 0 and IFLA_IFNAME: the kernel looks it up, and
-    /// does not read the name as a rename), so a change is one round trip.
-    private func changeLink(
-        _ name: String, _ operation: String, flags: UInt32 = 0, change: UInt32 = 0,
-        _ attributes: (inout NetlinkMessage) -> Void
-    ) throws(HostNetError) {
-        try InterfaceName.check(name, operation)
-        var message = NetlinkMessage(
-            type: NL.setLink, flags: NL.request | NL.ack,
-            header: NetlinkMessage.linkHeader(flags: flags, change: change))
-        message.attribute(NL.iflaName, string: name)
-        attributes(&message)
-        do {
-            try netlink.request(message, operation)
-        } catch let error where error.errno == .operationNotSupportedByDevice {
-            throw HostNetError(.notFound, operation, detail: "no link \(name)")
-        }
     }
 }

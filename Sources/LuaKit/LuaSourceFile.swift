@@ -4,10 +4,11 @@ import SystemPackage
 import Glibc
 #endif
 
-/// Reads chunk files, and tells whether one changed since it was read.
-enum LuaSourceFile {
+/// Reads chunk files, and tells whether one changed since it was read (hook runners use it too,
+/// to keep a hook's text while its file is unchanged).
+public enum LuaSourceFile {
     /// Identity and version of a file: a change of any field means the cached chunk is stale.
-    struct Stamp: Equatable {
+    public struct Stamp: Equatable, Sendable {
         var device: UInt64
         var inode: UInt64
         var size: Int64
@@ -20,17 +21,17 @@ enum LuaSourceFile {
             modified = stat.st_mtim
         }
 
-        static func == (a: Stamp, b: Stamp) -> Bool {
+        public static func == (a: Stamp, b: Stamp) -> Bool {
             a.device == b.device && a.inode == b.inode && a.size == b.size
                 && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
         }
     }
 
     /// Hook code is small; a larger file is a mistake (or an attack on the loader's memory).
-    static let maxSize = 16 << 20
+    public static let maxSize = 16 << 20
 
     /// The file's stamp, or `nil` when there is no such file.
-    static func stamp(of path: String) throws(LuaError) -> Stamp? {
+    public static func stamp(of path: String) throws(LuaError) -> Stamp? {
         do {
             let stat = try FilePath(path).stat()
             guard stat.type == .regular else {
@@ -48,7 +49,7 @@ enum LuaSourceFile {
     }
 
     /// The whole file and the stamp of what was read.
-    static func read(_ path: String) throws(LuaError) -> (bytes: [UInt8], stamp: Stamp) {
+    public static func read(_ path: String) throws(LuaError) -> (bytes: [UInt8], stamp: Stamp) {
         do {
             let fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
             return try fd.closeAfter {

@@ -61,10 +61,10 @@ struct NetworkHookRunnerTests {
             instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: "tap0", network: host, ovs: nil)
         #expect(
             calls == [
-                "set mac fe:11:22:33:44:55 on tap0", "set tap0 up", "set mtu 9000 on tap0", "set master br0 on tap0",
+                "set mac fe:11:22:33:44:55 on tap0", "set mtu 9000 on tap0", "set tap0 up", "set master br0 on tap0",
             ])
         #expect(
-            host.calls == ["set_mac tap0 fe:11:22:33:44:55", "set_up tap0", "set_mtu tap0 9000", "set_master tap0 br0"])
+            host.calls == ["set_mac tap0 fe:11:22:33:44:55", "set_mtu tap0 9000", "set_up tap0", "set_master tap0 br0"])
         let tap = try #require(host.state.links["tap0"])
         #expect(tap.up && tap.mtu == 9000 && tap.master == "br0" && tap.mac == "fe:11:22:33:44:55")
         let journal = try #require(try Journal.load(path: folder.path + "/state/journal/web1/0"))
@@ -191,6 +191,51 @@ struct NetworkHookRunnerTests {
         #expect(host.state.links["tap0"]?.up == true)
     }
 
+    @Test func aBatchedChangeRefusedPartWayIsUndoneWhole() throws {
+        // eth1 is no bridge: the MAC and MTU are made before the master is refused.
+        folder.write(
+            "site/network/bridged.lua",
+            """
+            local net = require "taphouse.net"
+            return {
+              up = function(nic)
+                net.set_link(nic.INTERFACE, { mac = "fe:00:00:00:00:01", mtu = 1400, up = true, master = "eth1" })
+              end,
+            }
+            """)
+        let host = Self.node()
+        let before = host.state
+        let error = #expect(throws: HookError.self) {
+            try runner(site: folder.path + "/site").up(
+                instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: "tap0", network: host, ovs: nil)
+        }
+        #expect(error?.line == 4)
+        #expect(error?.message.hasPrefix("taphouse.net.set_link: set master eth1 on tap0: ") == true)
+        #expect(host.calls.prefix(3) == ["set_mac tap0 fe:00:00:00:00:01", "set_mtu tap0 1400", "set_up tap0"])
+        #expect(host.state == before)
+    }
+
+    @Test func setLinkRefusesUnknownFieldsAndWrongTypesNamingThem() throws {
+        for (fields, message) in [
+            ("{ mtu = \"1400\" }", "field 'mtu' must be an integer, not string"),
+            ("{ master = true }", "field 'master' must be a string or false, not boolean"),
+            ("{ speed = 10 }", "unknown field 'speed' (set_link takes mac, mtu, up, master)"),
+        ] {
+            folder.write(
+                "site/network/bridged.lua",
+                "local net = require \"taphouse.net\"\nreturn { up = function(nic) net.set_link(nic.INTERFACE, \(fields)) end }\n"
+            )
+            let host = Self.node()
+            let error = #expect(throws: HookError.self) {
+                try runner(site: folder.path + "/site").up(
+                    instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: "tap0", network: host, ovs: nil)
+            }
+            #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
+            #expect(error?.line == 2)
+            #expect(host.calls.isEmpty)
+        }
+    }
+
     @Test func aSiteHookCanWrapTheBuiltInOne() throws {
         folder.write(
             "site/network/bridged.lua",
@@ -283,7 +328,7 @@ struct NetworkHookRunnerTests {
             dryRun: true)
         #expect(
             calls == [
-                "set mac fe:11:22:33:44:55 on tap0", "set tap0 up", "set mtu 9000 on tap0", "set master br0 on tap0",
+                "set mac fe:11:22:33:44:55 on tap0", "set mtu 9000 on tap0", "set tap0 up", "set master br0 on tap0",
             ])
         #expect(host.state == before)
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/state/journal/web1/0"))

@@ -81,6 +81,30 @@ struct LinuxHostTests {
         }
     }
 
+    @Test func severalChangesGoInOneRequestAndARefusalPartWayKeepsTheEarlierOnes() throws {
+        let ns = try Self.namespaceWithBridgeAndVeth()
+        try ns.run {
+            let host = try LinuxHost()
+            let tap = try Tap.create(name: "tap0", vnetHeader: true)
+            defer { tap.close() }
+            try host.changeLink(
+                "tap0", LinkChange(mac: "fe:00:00:12:34:56", mtu: 1400, up: true, master: .bridge("br0")))
+            let changed = try #require(try host.link("tap0"))
+            #expect(changed.up && changed.mtu == 1400 && changed.mac == "fe:00:00:12:34:56" && changed.master == "br0")
+            try host.changeLink("tap0", LinkChange(up: false, master: LinkChange.Master.none))
+            let released = try #require(try host.link("tap0"))
+            #expect(!released.up && released.master == nil && released.mtu == 1400)
+
+            // veth1 is no bridge: the kernel refuses the master after it made the MAC and MTU.
+            let error = #expect(throws: HostNetError.self) {
+                try host.changeLink("tap0", LinkChange(mac: "fe:00:00:00:00:01", mtu: 1300, master: .bridge("veth1")))
+            }
+            #expect(error?.description.hasPrefix("set mac fe:00:00:00:00:01 mtu 1300 master veth1 on tap0: ") == true)
+            let partly = try #require(try host.link("tap0"))
+            #expect(partly.mac == "fe:00:00:00:00:01" && partly.mtu == 1300 && partly.master == nil)
+        }
+    }
+
     @Test func writesToALinkThatDoesNotExistAreNotFoundAndNameIt() throws {
         let ns = try Self.namespaceWithBridgeAndVeth()
         try ns.run {
@@ -89,7 +113,7 @@ struct LinuxHostTests {
             #expect(throws: HostNetError(.notFound, "set mtu 1500 on tap9", detail: "no link tap9")) {
                 try host.setMTU("tap9", 1500)
             }
-            #expect(throws: HostNetError(.notFound, "set tap9 up", detail: "no link tap9")) {
+            #expect(throws: HostNetError(.notFound, "set up on tap9", detail: "no link tap9")) {
                 try host.setUp("tap9", true)
             }
             #expect(throws: HostNetError(.notFound, "set mac 52:54:00:00:00:01 on tap9", detail: "no link tap9")) {

@@ -6,14 +6,13 @@ local vlan = require "taphouse.vlan"
 
 local M = {}
 
---- Gives the tap a MAC whose first octet is `fe`, so the bridge never takes the tap's address as
---- its own (a bridge uses its lowest port MAC; Ganeti's `fix_mac`).
----@param nic taphouse.Nic
-function M.fix_mac(nic)
-  local mac = net.mac(nic.INTERFACE)
-  if mac and mac:sub(1, 2) ~= "fe" then
-    net.set_mac(nic.INTERFACE, "fe" .. mac:sub(3))
-  end
+--- The tap's MAC with its first octet made `fe`, so the bridge never takes the tap's address as
+--- its own (a bridge uses its lowest port MAC; Ganeti's `fix_mac`); nil when it already is.
+---@param mac string?
+---@return string?
+function M.fixed_mac(mac)
+  if mac and mac:sub(1, 2) ~= "fe" then return "fe" .. mac:sub(3) end
+  return nil
 end
 
 --- The bridge's uplinks: its ports that are not taps.
@@ -59,12 +58,12 @@ function M.setup_vlans(nic)
   end
 end
 
+--- Ganeti's steps (fix the MAC, up, the bridge's MTU, join the bridge) as one request.
 ---@param nic taphouse.Nic
 function M.up(nic)
-  M.fix_mac(nic)
-  net.set_up(nic.INTERFACE)
-  net.set_mtu(nic.INTERFACE, net.mtu(nic.BRIDGE))
-  net.set_master(nic.INTERFACE, nic.BRIDGE)
+  local tap = net.link(nic.INTERFACE) or error(("tap %s does not exist"):format(nic.INTERFACE))
+  local bridge = net.link(nic.BRIDGE) or error(("bridge %s does not exist"):format(nic.BRIDGE))
+  net.set_link(nic.INTERFACE, { mac = M.fixed_mac(tap.mac), up = true, mtu = bridge.mtu, master = nic.BRIDGE })
   if nic.VLAN and nic.VLAN ~= "" then M.setup_vlans(nic) end
 end
 

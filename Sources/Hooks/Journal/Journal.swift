@@ -11,7 +11,8 @@ public final class Journal {
     public private(set) var entries: [JournalEntry]
     /// Kept open for appends while the journal is in use (a hook makes several changes).
     private var appender: FileDescriptor?
-    private let encoder: JSONEncoder = {
+    /// One encoder for every journal (JSONEncoder is thread-safe; making one per NIC costs).
+    private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
@@ -33,31 +34,47 @@ public final class Journal {
         "\(stateDirectory)/journal/\(instance)/\(nicIndex)"
     }
 
-    /// Starts a new journal at `path` (replacing any old one) with its first entry.
-    public static func create(path: String, first: JournalEntry, durable: Bool = true) throws(HookError) -> Journal {
+    /// Starts a new journal at `path` with its first entry. A journal already there (left by an
+    /// up that never went down: a crash) is handed to `stale` first, whose undo must be done
+    /// before it is replaced.
+    public static func create(
+        path: String, first: JournalEntry, durable: Bool = true, stale: ([JournalEntry]) -> Void = { _ in }
+    ) throws(HookError) -> Journal {
         let journal = Journal(path: path, entries: [], durable: durable)
-        if access(path, F_OK) == 0 {
-            try journal.rewrite([first])  // replacing an old one: atomically
-            return journal
-        }
-        // A new file: created and written in place, kept open for the appends that follow; the
-        // folder is synced so the new name is as durable as its content.
+        // The common case costs one open: a new file, created and written in place, kept open
+        // for the appends that follow.
         let folder = (path as NSString).deletingLastPathComponent
-        do {
-            if access(folder, F_OK) != 0 {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var createdFolder = false
+        while true {
+            do {
+                journal.appender = try FileDescriptor.open(
+                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .append, .closeOnExec],
+                    permissions: [.ownerReadWrite])
+                break
+            } catch .fileExists {
+                if let old = try load(path: path) { stale(old.entries) }
+                try journal.rewrite([first])  // replacing an old one: atomically
+                return journal
+            } catch .noSuchFileOrDirectory where !createdFolder {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw HookError(.journal, "\(folder): cannot create the journal's folder: \(error)")
+                }
+                createdFolder = true
+            } catch {
+                throw HookError(.journal, "\(path): cannot create the journal: \(error)")
             }
-            let fd = try FileDescriptor.open(
-                FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .append, .closeOnExec],
-                permissions: [.ownerReadWrite])
-            journal.appender = fd
-            if durable {
+        }
+        if durable {
+            // The folder is synced so the new name is as durable as its content.
+            do {
                 let directory = try FileDescriptor.open(
                     FilePath(folder), .readOnly, options: [.directory, .closeOnExec])
                 try directory.closeAfter { try directory.sync() }
+            } catch {
+                throw HookError(.journal, "\(path): cannot sync the journal's folder: \(error)")
             }
-        } catch {
-            throw HookError(.journal, "\(path): cannot create the journal: \(error)")
         }
         try journal.append(first)
         return journal
@@ -87,24 +104,27 @@ public final class Journal {
     }
 
     /// Appends an entry durably.
-    public func append(_ entry: JournalEntry) throws(HookError) {
-        let line = encode(entry) + "\n"
+    public func append(_ entry: JournalEntry) throws(HookError) { try append(contentsOf: [entry]) }
+
+    /// Appends entries durably, in one write (the entries of one batched change).
+    public func append(contentsOf newEntries: [JournalEntry]) throws(HookError) {
+        let lines = newEntries.map { encode($0) + "\n" }.joined()
         do {
             if appender == nil {
                 appender = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.append, .closeOnExec])
             }
-            _ = try appender!.writeAll(line.utf8)
+            _ = try appender!.writeAll(lines.utf8)
             if durable { try appender!.sync() }
         } catch {
             throw HookError(.journal, "\(path): cannot append to the journal: \(error)")
         }
-        entries.append(entry)
+        entries += newEntries
     }
 
-    /// Drops the last entry (its change failed, so there is nothing to undo for it).
-    public func dropLast() throws(HookError) {
-        guard !entries.isEmpty else { return }
-        try rewrite(Array(entries.dropLast()))
+    /// Drops the last `count` entries (their change failed, so there is nothing to undo for them).
+    public func dropLast(_ count: Int = 1) throws(HookError) {
+        guard !entries.isEmpty, count > 0 else { return }
+        try rewrite(Array(entries.dropLast(count)))
     }
 
     /// Deletes the journal (after its NIC went down).
@@ -147,6 +167,6 @@ public final class Journal {
     }
 
     private func encode(_ entry: JournalEntry) -> String {
-        String(decoding: (try? encoder.encode(entry)) ?? Data(), as: UTF8.self)
+        String(decoding: (try? Self.encoder.encode(entry)) ?? Data(), as: UTF8.self)
     }
 }

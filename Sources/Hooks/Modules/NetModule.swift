@@ -7,6 +7,7 @@ import LuaKit
 /// local net = require "taphouse.net"
 /// net.set_mtu(nic.INTERFACE, net.mtu(nic.LINK))
 /// net.set_master(nic.INTERFACE, nic.LINK)
+/// net.set_link(nic.INTERFACE, { up = true, mtu = 1500, master = nic.LINK })  -- one request
 /// net.route_replace { dst = nic.IP, dev = nic.INTERFACE, table = nic.LINK }
 /// ```
 /// Every change is journaled with what it replaced, so `down` can undo it.
@@ -45,6 +46,10 @@ public enum NetModule {
             },
             "set_nomaster": { args in
                 try host(args).setMaster(try args.string(1), nil)
+                return []
+            },
+            "set_link": { args in
+                try host(args).changeLink(try args.string(1), try linkChange(args))
                 return []
             },
             "ports": { args in
@@ -142,6 +147,30 @@ public enum NetModule {
         default: break
         }
         throw args.badArgument(position, "routing table must be a number or main, default, local")
+    }
+
+    /// `set_link`'s table: `mac`, `mtu`, `up` (boolean), `master` (a bridge, or false for none).
+    static func linkChange(_ args: LuaArguments) throws -> LinkChange {
+        guard case .map(let fields) = try args.table(2) else { return LinkChange() }
+        var change = LinkChange()
+        let wanted: [LuaKey: String] = [
+            "mac": "a string", "mtu": "an integer", "up": "a boolean", "master": "a string or false",
+        ]
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            switch (key, value) {
+            case ("mac", .string(let mac)): change.mac = mac
+            case ("mtu", .integer(let mtu)): change.mtu = Int(clamping: mtu)
+            case ("up", .boolean(let up)): change.up = up
+            case ("master", .string(let bridge)): change.master = .bridge(bridge)
+            case ("master", .boolean(false)): change.master = LinkChange.Master.none
+            default:
+                guard let type = wanted[key] else {
+                    throw args.badArgument(2, "unknown field '\(key)' (set_link takes mac, mtu, up, master)")
+                }
+                throw args.badArgument(2, "field '\(key)' must be \(type), not \(value.typeName)")
+            }
+        }
+        return change
     }
 
     static func route(_ args: LuaArguments) throws -> Route {

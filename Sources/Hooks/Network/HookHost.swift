@@ -30,13 +30,20 @@ public final class HookHost {
 
     /// Journals `entry`, then runs `change`; a refused change leaves no entry behind.
     private func change(_ entry: JournalEntry, _ apply: () throws(HostNetError) -> Void) throws {
-        calls.append(entry.summary)
+        try change([entry], apply)
+    }
+
+    /// Journals `entries`, then runs `change`, which makes them all. When the host refuses, their
+    /// entries go again, unless there are several: a request refused part way may have made the
+    /// first ones, and undoing one that was not made only sets what is already there.
+    private func change(_ entries: [JournalEntry], _ apply: () throws(HostNetError) -> Void) throws {
+        calls += entries.map(\.summary)
         if dryRun { return }
-        try journal?.append(entry)
+        try journal?.append(contentsOf: entries)
         do {
             try apply()
         } catch {
-            try? journal?.dropLast()
+            if entries.count == 1 { try? journal?.dropLast() }
             throw error
         }
     }
@@ -62,30 +69,40 @@ public final class HookHost {
         update(&linkCache[name]!)
     }
 
-    public func setUp(_ name: String, _ up: Bool) throws {
-        let was = try existing(name, "set \(name) \(up ? "up" : "down")").up
-        try change(.linkUp(link: name, up: up, was: was)) { () throws(HostNetError) in try network.setUp(name, up) }
-        changed(name) { $0.up = up }
-    }
-
-    public func setMTU(_ name: String, _ mtu: Int) throws {
-        let was = try existing(name, "set mtu \(mtu) on \(name)").mtu
-        try change(.mtu(link: name, mtu: mtu, was: was)) { () throws(HostNetError) in try network.setMTU(name, mtu) }
-        changed(name) { $0.mtu = mtu }
-    }
-
-    public func setMAC(_ name: String, _ mac: String) throws {
-        let was = try existing(name, "set mac \(mac) on \(name)").mac
-        try change(.mac(link: name, mac: mac, was: was)) { () throws(HostNetError) in try network.setMAC(name, mac) }
-        changed(name) { $0.mac = mac.lowercased() }
-    }
-
+    public func setUp(_ name: String, _ up: Bool) throws { try changeLink(name, LinkChange(up: up)) }
+    public func setMTU(_ name: String, _ mtu: Int) throws { try changeLink(name, LinkChange(mtu: mtu)) }
+    public func setMAC(_ name: String, _ mac: String) throws { try changeLink(name, LinkChange(mac: mac)) }
     public func setMaster(_ name: String, _ master: String?) throws {
-        let was = try existing(name, "set master on \(name)").master
-        try change(.master(link: name, master: master, was: was)) { () throws(HostNetError) in
-            try network.setMaster(name, master)
+        try changeLink(name, LinkChange(master: master.map { .bridge($0) } ?? LinkChange.Master.none))
+    }
+
+    /// Changes several things of one link in one request, each journaled with what it replaces
+    /// (in the order the kernel makes them, so undo goes back in reverse).
+    public func changeLink(_ name: String, _ change: LinkChange) throws {
+        if change.isEmpty { return }
+        let link = try existing(name, change.description(of: name))
+        var change = change
+        if case .bridge(let bridge, nil) = change.master, let known = linkCache[bridge] {
+            change.master = .bridge(bridge, index: known.index)  // read in this call: no second look-up
         }
-        changed(name) { $0.master = master }
+        var entries: [JournalEntry] = []
+        if let mac = change.mac { entries.append(.mac(link: name, mac: mac, was: link.mac)) }
+        if let mtu = change.mtu { entries.append(.mtu(link: name, mtu: mtu, was: link.mtu)) }
+        if let up = change.up { entries.append(.linkUp(link: name, up: up, was: link.up)) }
+        var master: String?? = nil
+        switch change.master {
+        case .bridge(let bridge, _): master = .some(bridge)
+        case .none?: master = .some(nil)
+        case nil: break
+        }
+        if let master { entries.append(.master(link: name, master: master, was: link.master)) }
+        try self.change(entries) { () throws(HostNetError) in try network.changeLink(name, change) }
+        changed(name) { link in
+            if let mac = change.mac { link.mac = mac.lowercased() }
+            if let mtu = change.mtu { link.mtu = mtu }
+            if let up = change.up { link.up = up }
+            if let master { link.master = master }
+        }
     }
 
     public func addBridgeVLAN(_ name: String, _ vlan: BridgeVLAN, shared: Bool) throws {

@@ -21,6 +21,11 @@ public final class NetworkHookRunner {
     private var state: LuaState?
     /// Compiled hook chunks by path, with the version (content hash) they were compiled from.
     private var chunks: [String: (version: String, chunk: LuaChunk)] = [:]
+    /// Hook texts by path with their version, kept while the file's stamp is unchanged: a NIC's
+    /// up costs one stat, not a read and a hash.
+    private var sources: [String: (stamp: LuaSourceFile.Stamp, source: [UInt8], version: String)] = [:]
+    /// Hook versions whose text this runner has kept in the state directory.
+    private var savedVersions: Set<String> = []
 
     public init(
         directories: HookDirectories, stateDirectory: String, limits: LuaLimits = HookSandbox.defaultLimits,
@@ -84,25 +89,22 @@ public final class NetworkHookRunner {
             HookError(code, message, instance: instance, nicIndex: index, hookFile: file, line: line)
         }
         let (path, _) = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode) }
-        let source = try attributed(instance, index) { () throws(HookError) in try Self.read(path) }
-        let version = Self.version(source)
+        let (source, version) = try attributed(instance, index) { () throws(HookError) in try text(of: path) }
         let journalPath = Journal.path(stateDirectory: stateDirectory, instance: instance, nicIndex: index)
         var journal: Journal?
         if !dryRun {
-            // A journal left by an up that never went down (a crash): undo it first, so up twice
-            // is up once.
-            if let stale = try attributed(
-                instance, index, { () throws(HookError) in try Journal.load(path: journalPath) })
-            {
-                _ = JournalUndo.run(stale.entries, network: network, ovs: ovs)
-            }
+            // A journal left by an up that never went down (a crash) is undone first, so up
+            // twice is up once.
             journal = try attributed(instance, index) { () throws(HookError) in
                 try Journal.create(
                     path: journalPath, first: .begin(hook: path, version: version, interface: interface),
-                    durable: durableJournal)
+                    durable: durableJournal, stale: { _ = JournalUndo.run($0, network: network, ovs: ovs) })
             }
-            try attributed(instance, index) { () throws(HookError) in
-                try Self.saveCopy(source, version: version, stateDirectory: stateDirectory)
+            if !savedVersions.contains(version) {
+                try attributed(instance, index) { () throws(HookError) in
+                    try Self.saveCopy(source, version: version, stateDirectory: stateDirectory)
+                }
+                savedVersions.insert(version)
             }
         }
         let host = HookHost(network: network, ovs: ovs, journal: journal, interface: interface, dryRun: dryRun)
@@ -141,7 +143,7 @@ public final class NetworkHookRunner {
             (path, source) = (hook, Array(copy))
         } else {
             path = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode).path }
-            source = try attributed(instance, index) { () throws(HookError) in try Self.read(path) }
+            source = try attributed(instance, index) { () throws(HookError) in try text(of: path).source }
         }
         let host = HookHost(network: network, ovs: ovs, journal: nil, interface: interface, dryRun: dryRun)
         let table = Self.nicTable(
@@ -207,11 +209,19 @@ public final class NetworkHookRunner {
         return made
     }
 
-    static func read(_ path: String) throws(HookError) -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw HookError(.missingHook, "cannot read the hook", hookFile: path)
+    /// The hook's text and version, read again only when the file changed.
+    private func text(of path: String) throws(HookError) -> (source: [UInt8], version: String) {
+        do {
+            if let cached = sources[path], try LuaSourceFile.stamp(of: path) == cached.stamp {
+                return (cached.source, cached.version)
+            }
+            let (source, stamp) = try LuaSourceFile.read(path)
+            let version = Self.version(source)
+            sources[path] = (stamp, source, version)
+            return (source, version)
+        } catch {
+            throw HookError(.missingHook, error.message, hookFile: path)
         }
-        return Array(data)
     }
 
     /// The hook's version: the SHA-256 of its text.
