@@ -2,6 +2,8 @@
 // process) side by side with Ganeti's way (a bash script per NIC forking ip and awk), both on
 // real taps in a network namespace made for the run. Prints time per NIC, the ratio, and the
 // processes spawned during each (from /proc/stat, system-wide: run it on a quiet machine).
+// Also prints taphouse's own cost per NIC (the hook and journal against the in-memory host) and
+// the kernel's floor (the same requests as bare netlink calls).
 // Needs root. Run: swift run -c release taphouse-netbench [state-dir]
 import Foundation
 import Hooks
@@ -29,9 +31,45 @@ func forksSoFar() -> Int {
     return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
 }
 
+/// Creating or deleting 20 taps leaves kernel work (RCU callbacks, deferred frees) on the CPUs
+/// for a while; each measurement starts after it, so none pays for the set-up or the one before.
+func settle() { usleep(300_000) }
+
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+let nics = (0..<nicCount).map { i in
+    NICSpec(
+        mac: "aa:00:00:00:00:\(i < 16 ? "0" : "")\(String(i, radix: 16))",
+        uuid: "00000000-0000-4000-8000-0000000000\(i < 10 ? "0" : "")\(i)", mode: "bridged", link: "br0")
+}
+
+// taphouse's own cost, without the kernel: the same hook and journal against the in-memory
+// host, 20 NICs up and down per round.
+func ownCostPerNIC() throws -> Double {
+    let fake = FakeHost()
+    fake.addLink("br0", kind: "bridge", up: true, mtu: 1400, mac: "52:54:00:00:00:01")
+    for i in 0..<nicCount { fake.addLink("tap\(i)", kind: "tun", mtu: 1500, mac: "aa:11:22:33:44:\(10 + i)") }
+    let runner = NetworkHookRunner(
+        directories: HookDirectories(builtin: repository + "/hooks", site: nil, library: repository + "/lua"),
+        stateDirectory: stateDirectory + "/fake", logger: Logger(label: "bench"))
+    let clock = ContinuousClock()
+    var perRound: [Double] = []
+    for _ in 0..<rounds * 5 {
+        let start = clock.now
+        for i in 0..<nicCount {
+            try runner.up(
+                instance: "fake\(i)", tags: [], nic: nics[i], index: 0, interface: "tap\(i)", network: fake, ovs: nil)
+        }
+        perRound.append(seconds(clock.now - start))
+        for i in 0..<nicCount {
+            try runner.down(
+                instance: "fake\(i)", tags: [], nic: nics[i], index: 0, interface: "tap\(i)", network: fake, ovs: nil)
+        }
+    }
+    return median(perRound) / Double(nicCount) * 1000
 }
 
 let namespace = "th-bench-\(getpid())"
@@ -41,12 +79,6 @@ try ip(["-n", namespace, "link", "add", "br0", "type", "bridge"])
 try ip(["-n", namespace, "link", "add", "up0", "type", "veth", "peer", "name", "up1"])
 try ip(["-n", namespace, "link", "set", "up0", "master", "br0"])
 for link in ["br0", "up0", "up1"] { try ip(["-n", namespace, "link", "set", link, "mtu", "1400", "up"]) }
-
-let nics = (0..<nicCount).map { i in
-    NICSpec(
-        mac: "aa:00:00:00:00:\(i < 16 ? "0" : "")\(String(i, radix: 16))",
-        uuid: "00000000-0000-4000-8000-0000000000\(i < 10 ? "0" : "")\(i)", mode: "bridged", link: "br0")
-}
 
 struct Figures: Sendable {
     var rawSeconds: [Double] = []
@@ -67,6 +99,7 @@ let figures = try NamespaceThread.run(in: "/var/run/netns/\(namespace)") { @Send
     for _ in 0..<rounds {
         // taphouse: one process, the built-in hook, netlink.
         var taps = try (0..<nicCount).map { try Tap.create(name: "tap\($0)", vnetHeader: true) }
+        settle()
         let forksBefore = forksSoFar()
         let start = clock.now
         for (index, tap) in taps.enumerated() {
@@ -82,11 +115,13 @@ let figures = try NamespaceThread.run(in: "/var/run/netns/\(namespace)") { @Send
                 ovs: nil)
         }
         for tap in taps { tap.close() }
+        settle()
 
         // The floors: what the hook asks of the kernel (read the tap, read the bridge, one
         // RTM_SETLINK with MAC, MTU, up and master) as bare netlink calls with no Lua and no
         // journal; and Ganeti's four steps as four requests.
         taps = try (0..<nicCount).map { try Tap.create(name: "tap\($0)", vnetHeader: true) }
+        settle()
         let batchedStart = clock.now
         for tap in taps {
             let mac = try host.link(tap.name)?.mac ?? "00:00:00:00:00:00"
@@ -96,8 +131,11 @@ let figures = try NamespaceThread.run(in: "/var/run/netns/\(namespace)") { @Send
         }
         figures.batchedSeconds.append(seconds(clock.now - batchedStart))
         for tap in taps { tap.close() }
+        settle()
 
         taps = try (0..<nicCount).map { try Tap.create(name: "tap\($0)", vnetHeader: true) }
+
+        settle()
         let rawStart = clock.now
         for tap in taps {
             let mac = try host.link(tap.name)?.mac ?? "00:00:00:00:00:00"
@@ -108,10 +146,12 @@ let figures = try NamespaceThread.run(in: "/var/run/netns/\(namespace)") { @Send
         }
         figures.rawSeconds.append(seconds(clock.now - rawStart))
         for tap in taps { tap.close() }
+        settle()
 
         // Ganeti: a bash script per NIC, forking ip and awk for each step (all 20 NICs under one
         // `ip netns exec`, which remounts /sys for the namespace so the script can read the MTU).
         taps = try (0..<nicCount).map { try Tap.create(name: "tap\($0)", vnetHeader: true) }
+        settle()
         let loop = (0..<nicCount).map {
             "/bin/bash \(repository)/Benchmarks/NetworkBenchmarks/ganeti-bridged-up.sh tap\($0) br0"
         }
@@ -130,10 +170,12 @@ let figures = try NamespaceThread.run(in: "/var/run/netns/\(namespace)") { @Send
             throw HostNetError(.command, "the shell baseline did not enslave the taps")
         }
         for tap in taps { tap.close() }
+        settle()
     }
     return figures
 }
 
+let ownPerNIC = try ownCostPerNIC()
 let perNIC = { (values: [Double]) in median(values) / Double(nicCount) * 1000 }
 let (luaPerNIC, shellPerNIC) = (perNIC(figures.luaSeconds), perNIC(figures.shellSeconds))
 let ms = { (value: Double) in String(format: "%.3f ms", value) }
@@ -149,5 +191,6 @@ print(
 print(
     "  floor, the hook's requests as bare netlink calls: \(ms(perNIC(figures.batchedSeconds))) per NIC (hook + journal add \(ms(luaPerNIC - perNIC(figures.batchedSeconds))))"
 )
+print("  taphouse's own cost (the same hook and journal on the in-memory host): \(ms(ownPerNIC)) per NIC")
 print("  floor, Ganeti's 4 steps as 4 bare netlink requests: \(ms(perNIC(figures.rawSeconds))) per NIC")
 print("  ratio: \(String(format: "%.1f", shellPerNIC / luaPerNIC))x faster (goal >= 50x, <= 0.2 ms per NIC, 0 spawns)")
