@@ -17,10 +17,13 @@ public final class FakeHost: HostNetwork {
     public var state: State
     /// Every write, in order, as a one-line description (`set_mtu tap0 1500`).
     public private(set) var calls: [String] = []
+    /// Where the calls also go, shared with a fake switch when a test wants one sequence.
+    public let log: FakeCallLog
     private var nextIndex: Int32 = 1
 
-    public init(state: State = State()) {
+    public init(state: State = State(), log: FakeCallLog = FakeCallLog()) {
         self.state = state
+        self.log = log
         nextIndex = (state.links.values.map(\.index).max() ?? 0) + 1
     }
 
@@ -47,7 +50,7 @@ public final class FakeHost: HostNetwork {
 
     public func setUp(_ name: String, _ up: Bool) throws(HostNetError) {
         _ = try existing(name, "set \(name) \(up ? "up" : "down")")
-        calls.append("set_\(up ? "up" : "down") \(name)")
+        record("set_\(up ? "up" : "down") \(name)")
         state.links[name]!.up = up
     }
 
@@ -56,7 +59,7 @@ public final class FakeHost: HostNetwork {
         guard (68...65535).contains(mtu) else {
             throw HostNetError(.kernel, "set mtu \(mtu) on \(name)", errno: .invalidArgument)
         }
-        calls.append("set_mtu \(name) \(mtu)")
+        record("set_mtu \(name) \(mtu)")
         state.links[name]!.mtu = mtu
     }
 
@@ -66,7 +69,7 @@ public final class FakeHost: HostNetwork {
         guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
             throw HostNetError(.invalid, "set mac \(mac) on \(name)", detail: "not a MAC address")
         }
-        calls.append("set_mac \(name) \(mac.lowercased())")
+        record("set_mac \(name) \(mac.lowercased())")
         state.links[name]!.mac = mac.lowercased()
     }
 
@@ -78,7 +81,7 @@ public final class FakeHost: HostNetwork {
                 throw HostNetError(.kernel, operation, detail: "\(master) is not a bridge", errno: .notSupported)
             }
         }
-        calls.append(master.map { "set_master \(name) \($0)" } ?? "set_nomaster \(name)")
+        record(master.map { "set_master \(name) \($0)" } ?? "set_nomaster \(name)")
         state.links[name]!.master = master
         // As the kernel does: a port leaves its VLANs with its bridge, and joins a filtering
         // bridge in the default VLAN 1 (vlan_default_pvid), untagged.
@@ -105,7 +108,7 @@ public final class FakeHost: HostNetwork {
         let operation = "add bridge vlan \(vlan.vid) to \(name)"
         try checkFiltering(name, operation)
         guard (1...4094).contains(vlan.vid) else { throw HostNetError(.invalid, operation, detail: "not a VLAN id") }
-        calls.append(
+        record(
             "bridge_vlan_add \(name) \(vlan.vid)\(vlan.pvid ? " pvid" : "")\(vlan.untagged ? " untagged" : "")")
         var entries = (state.vlans[name] ?? []).filter { $0.vid != vlan.vid }
         if vlan.pvid { entries = entries.map { BridgeVLAN(vid: $0.vid, pvid: false, untagged: $0.untagged) } }
@@ -119,7 +122,7 @@ public final class FakeHost: HostNetwork {
         guard state.vlans[name]?.contains(where: { $0.vid == vid }) == true else {
             throw HostNetError(.notFound, operation, detail: "no vlan \(vid) on \(name)")
         }
-        calls.append("bridge_vlan_del \(name) \(vid)")
+        record("bridge_vlan_del \(name) \(vid)")
         state.vlans[name]!.removeAll { $0.vid == vid }
     }
 
@@ -132,7 +135,7 @@ public final class FakeHost: HostNetwork {
         guard try existing(route.device, operation).up else {
             throw HostNetError(.kernel, operation, detail: "device \(route.device) is down", errno: .networkDown)
         }
-        calls.append("route_replace \(route)")
+        record("route_replace \(route)")
         state.routes = state.routes.filter { !($0.destination == route.destination && $0.table == route.table) }
         state.routes.insert(route)
     }
@@ -141,7 +144,7 @@ public final class FakeHost: HostNetwork {
         guard state.routes.contains(route) else {
             throw HostNetError(.notFound, "delete route \(route)", errno: .noSuchProcess)
         }
-        calls.append("route_del \(route)")
+        record("route_del \(route)")
         state.routes.remove(route)
     }
 
@@ -155,7 +158,7 @@ public final class FakeHost: HostNetwork {
         else {
             throw HostNetError(.kernel, "add rule \(rule)", errno: .fileExists)
         }
-        calls.append("rule_add \(rule)")
+        record("rule_add \(rule)")
         state.rules.append(rule)
     }
 
@@ -165,7 +168,7 @@ public final class FakeHost: HostNetwork {
                 $0.family == rule.family && $0.device == rule.device && $0.table == rule.table
             })
         else { throw HostNetError(.notFound, "delete rule \(rule)", errno: .noSuchFileOrDirectory) }
-        calls.append("rule_del \(rule)")
+        record("rule_del \(rule)")
         state.rules.remove(at: index)
     }
 
@@ -179,7 +182,12 @@ public final class FakeHost: HostNetwork {
         guard state.sysctls[key] != nil else {
             throw HostNetError(.notFound, "set sysctl \(key)", detail: "no such sysctl")
         }
-        calls.append("sysctl \(key)=\(value)")
+        record("sysctl \(key)=\(value)")
         state.sysctls[key] = value
+    }
+
+    private func record(_ call: String) {
+        calls.append(call)
+        log.record(call)
     }
 }

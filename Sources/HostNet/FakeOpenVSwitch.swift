@@ -3,8 +3,13 @@ public final class FakeOpenVSwitch: OpenVSwitch {
     public var bridges: Set<String>
     public var ports: [String: OVSPort] = [:]
     public private(set) var calls: [String] = []
+    /// Where the calls also go, shared with a fake host when a test wants one sequence.
+    public let log: FakeCallLog
 
-    public init(bridges: Set<String> = []) { self.bridges = bridges }
+    public init(bridges: Set<String> = [], log: FakeCallLog = FakeCallLog()) {
+        self.bridges = bridges
+        self.log = log
+    }
 
     public func port(_ name: String) throws(HostNetError) -> OVSPort? { ports[name] }
 
@@ -17,7 +22,7 @@ public final class FakeOpenVSwitch: OpenVSwitch {
                 .command, "add ovs port \(port) to \(bridge)",
                 detail: "cannot create a port named \(port) because a port named \(port) already exists")
         }
-        calls.append("ovs_add_port \(bridge) \(port)")
+        record("ovs_add_port \(bridge) \(port)")
         ports[port] = OVSPort(name: port, bridge: bridge)
     }
 
@@ -25,7 +30,7 @@ public final class FakeOpenVSwitch: OpenVSwitch {
         guard ports[name] != nil else {
             throw HostNetError(.notFound, "delete ovs port \(name)", detail: "no port named \(name)")
         }
-        calls.append("ovs_del_port \(name)")
+        record("ovs_del_port \(name)")
         ports[name] = nil
     }
 
@@ -33,10 +38,15 @@ public final class FakeOpenVSwitch: OpenVSwitch {
         guard ports[name] != nil else {
             throw HostNetError(.notFound, "set ovs port \(name)", detail: "no port named \(name)")
         }
-        calls.append(
+        record(
             "ovs_set_port \(name) tag=\(tag.map(String.init) ?? "[]") trunks=[\(trunks.map(String.init).joined(separator: ","))]"
         )
         ports[name]!.tag = tag
         ports[name]!.trunks = trunks
+    }
+
+    private func record(_ call: String) {
+        calls.append(call)
+        log.record(call)
     }
 }

@@ -5,11 +5,15 @@ public struct LuaArguments: Sendable {
     public let functionName: String
     /// The values, in order; trailing `nil`s the caller passed are kept.
     public let values: [LuaValue]
+    /// Where the Lua code that made the call is: its file (the full path, as in ``LuaError``)
+    /// and line; nil when the caller is not Lua code with line information.
+    public let caller: (file: String, line: Int)?
 
     /// Creates arguments (for tests and for Swift code calling a ``LuaFunction`` directly).
-    public init(functionName: String, values: [LuaValue]) {
+    public init(functionName: String, values: [LuaValue], caller: (file: String, line: Int)? = nil) {
         self.functionName = functionName
         self.values = values
+        self.caller = caller
     }
 
     /// The number of arguments passed.

@@ -28,7 +28,7 @@ extension LuaState {
                     throw LuaArgumentError(message: "bad argument #\(index) to '\(name)' (\(error.message))")
                 }
             }
-            let results = try function(LuaArguments(functionName: name, values: values))
+            let results = try function(LuaArguments(functionName: name, values: values, caller: caller(L)))
             guard lua_checkstack(L, Int32(min(results.count, Int(Int32.max - 8))) + 4) != 0 else {
                 throw LuaArgumentError(message: "'\(name)' returned too many values (\(results.count))")
             }
@@ -44,6 +44,16 @@ extension LuaState {
         } catch {
             return raise("\(name): \(error)", L)
         }
+    }
+
+    /// The Lua function that called the running Swift one: its chunk's display name and the
+    /// line being run (level 1; level 0 is the Swift function itself).
+    func caller(_ L: OpaquePointer) -> (file: String, line: Int)? {
+        var record = lua_Debug()
+        guard lua_getstack(L, 1, &record) != 0, lua_getinfo(L, "Sl", &record) != 0, record.currentline > 0,
+            let source = record.source
+        else { return nil }
+        return (LuaState.displayName(ofChunkName: String(cString: source)), Int(record.currentline))
     }
 
     /// Leaves `message` alone on the stack and returns the marker the trampoline raises on.

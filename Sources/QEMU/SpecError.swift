@@ -1,4 +1,5 @@
-/// A refusal of an instance spec, a parameter or a runtime file: which field, and why.
+/// A refusal of an instance spec, a parameter, a runtime file or a hook spec case: which field,
+/// and why.
 ///
 /// `description` reads `nics[1].mac: "zz:00" is not a MAC address`, so a person can find the
 /// field and act on the reason.

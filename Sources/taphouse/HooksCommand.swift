@@ -5,6 +5,9 @@ struct HooksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hooks",
         abstract: "Work with Lua hooks.",
-        subcommands: [HooksListCommand.self, HooksCheckCommand.self, HooksRunCommand.self, HooksEvalCommand.self]
+        subcommands: [
+            HooksListCommand.self, HooksCheckCommand.self, HooksRunCommand.self, HooksEvalCommand.self,
+            HooksTestCommand.self,
+        ]
     )
 }

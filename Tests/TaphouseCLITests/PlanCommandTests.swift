@@ -104,7 +104,10 @@ struct PlanCommandTests {
 
     @Test func theDemoSpecPlans() throws {
         let result = try TaphouseBinary.run(
-            ["plan", "--spec", "examples/demo/web1.json", "--qemu-help", Self.fixtures + "/qemu-7.2-help.txt", "--json"],
+            [
+                "plan", "--spec", "examples/demo/web1.json", "--qemu-help", Self.fixtures + "/qemu-7.2-help.txt",
+                "--json",
+            ],
             in: ExampleTests.repository)
         #expect(result.status == 0, "\(result.error)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])

@@ -51,8 +51,11 @@ function M.setup_vlans(nic)
   for _, entry in ipairs(net.bridge_vlans(nic.INTERFACE)) do
     if not ids[entry.vid] then net.bridge_vlan_del(nic.INTERFACE, entry.vid) end
   end
+  local sorted = {}
+  for vid in pairs(ids) do sorted[#sorted + 1] = vid end
+  table.sort(sorted)
   for _, uplink in ipairs(M.uplinks(nic.BRIDGE)) do
-    for vid in pairs(ids) do
+    for _, vid in ipairs(sorted) do
       net.bridge_vlan_add(uplink, vid, { shared = true })
     end
   end

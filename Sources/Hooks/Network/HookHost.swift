@@ -18,14 +18,27 @@ public final class HookHost {
     /// NIC. A HookHost lives for one call, in which only the hook changes these links.
     private var linkCache: [String: LinkState] = [:]
 
+    /// Runs a guarded `exec`: argv, timeout, environment.
+    public typealias Executor = ([String], Duration, [String]?) throws -> CommandRunner.Output
+    /// The real one: a child process, never a shell.
+    public static func spawn(
+        _ argv: [String], _ timeout: Duration, _ environment: [String]?
+    ) throws -> CommandRunner.Output {
+        try BlockingCommand.run(argv, timeout: timeout, environment: environment)
+    }
+    /// What runs `exec`: a child process, or (in hook specs) a recorded answer.
+    public let executor: Executor
+
     public init(
-        network: HostNetwork, ovs: OpenVSwitch?, journal: Journal?, interface: String? = nil, dryRun: Bool = false
+        network: HostNetwork, ovs: OpenVSwitch?, journal: Journal?, interface: String? = nil, dryRun: Bool = false,
+        executor: @escaping Executor = HookHost.spawn
     ) {
         self.network = network
         self.ovs = ovs
         self.journal = journal
         self.interface = interface
         self.dryRun = dryRun
+        self.executor = executor
     }
 
     /// Journals `entry`, then runs `change`; a refused change leaves no entry behind.
@@ -205,6 +218,6 @@ public final class HookHost {
         calls.append(JournalEntry.exec(argv: argv).summary)
         if dryRun { return nil }
         try journal?.append(.exec(argv: argv))
-        return try BlockingCommand.run(argv, timeout: timeout, environment: environment)
+        return try executor(argv, timeout, environment)
     }
 }

@@ -14,6 +14,8 @@ public final class NetworkHookRunner {
 
     public let directories: HookDirectories
     public let stateDirectory: String
+    /// What runs a hook's `exec` (hook specs answer instead of spawning).
+    public var executor: HookHost.Executor = HookHost.spawn
     /// Whether journal writes are fsync'd (not when the state directory is on tmpfs).
     private let durableJournal: Bool
     private let sandbox: HookSandbox
@@ -107,7 +109,8 @@ public final class NetworkHookRunner {
                 savedVersions.insert(version)
             }
         }
-        let host = HookHost(network: network, ovs: ovs, journal: journal, interface: interface, dryRun: dryRun)
+        let host = HookHost(
+            network: network, ovs: ovs, journal: journal, interface: interface, dryRun: dryRun, executor: executor)
         let table = Self.nicTable(
             instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .up, phase: phase)
         do {
@@ -145,7 +148,8 @@ public final class NetworkHookRunner {
             path = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode).path }
             source = try attributed(instance, index) { () throws(HookError) in try text(of: path).source }
         }
-        let host = HookHost(network: network, ovs: ovs, journal: nil, interface: interface, dryRun: dryRun)
+        let host = HookHost(
+            network: network, ovs: ovs, journal: nil, interface: interface, dryRun: dryRun, executor: executor)
         let table = Self.nicTable(
             instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .down, phase: phase)
         var downError: HookError?

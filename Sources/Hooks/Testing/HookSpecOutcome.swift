@@ -1,0 +1,7 @@
+/// How one spec case ended.
+public enum HookSpecOutcome: Sendable, Equatable {
+    case passed
+    /// Each failure as lines: what was checked, then the expected and the actual.
+    case failed([String])
+    case skipped(String)
+}

@@ -1,0 +1,265 @@
+import Foundation
+import HostNet
+import Logging
+import LuaKit
+import QEMU
+
+/// Runs hook spec files against fake nodes: no root, no network, no process. Each case gets its
+/// own node, state folder and Lua state; the hook is the one that would serve the NIC's mode
+/// (the site's override where `directories.site` has one, else the built-in one).
+public final class HookSpecRunner {
+    public let directories: HookDirectories
+    public let limits: LuaLimits
+    private let logger: Logger
+
+    public init(directories: HookDirectories, limits: LuaLimits = HookSandbox.defaultLimits) {
+        self.directories = directories
+        self.limits = limits
+        logger = Logger(label: "taphouse.spec", factory: { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// The spec files to run: every `*_spec.lua` under each path (a file is taken as given); with
+    /// no paths, those shipped with the built-in hooks and those under the site's `spec/`.
+    public func specFiles(_ paths: [String]) throws(HookError) -> [String] {
+        if paths.isEmpty {
+            return ([directories.builtin] + (directories.site.map { [$0] } ?? [])).flatMap { root in
+                Self.specs(under: root + "/spec")
+            }
+        }
+        var files: [String] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw HookError(.missingHook, "no spec file or folder \(path)")
+            }
+            files += isFolder.boolValue ? Self.specs(under: path) : [path]
+        }
+        return files
+    }
+
+    static func specs(under folder: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        return walker.compactMap { $0 as? String }.filter { $0.hasSuffix("_spec.lua") }.sorted().map {
+            (folder as NSString).appendingPathComponent($0)
+        }
+    }
+
+    /// Every case of every file, run in order.
+    public func run(files: [String]) -> [HookSpecResult] {
+        files.flatMap { file -> [HookSpecResult] in
+            switch load(file) {
+            case .success(let cases):
+                return cases.map { HookSpecResult(name: $0.name, location: $0.location, outcome: run($0)) }
+            case .failure(let error):
+                return [
+                    HookSpecResult(
+                        name: "loading the spec file", location: error.line.map { "\(file):\($0)" } ?? file,
+                        outcome: .failed([error.description]))
+                ]
+            }
+        }
+    }
+
+    /// The cases a spec file registers (it runs in the hook sandbox, with `taphouse.test`).
+    public func load(_ file: String) -> Result<[HookSpecCase], LuaError> {
+        let collector = TestModule.Collector()
+        let sandbox = HookSandbox(limits: limits, moduleRoots: directories.moduleRoots, logger: logger)
+        do {
+            let state = try LuaState(
+                configuration: LuaConfiguration(
+                    limits: limits, moduleRoots: directories.moduleRoots,
+                    modules: sandbox.modules(context: HookContext()) + [TestModule.module(collector)],
+                    output: { _ in }, logger: logger))
+            _ = try state.call(try state.load(file: file))
+        } catch {
+            return .failure(error)
+        }
+        return .success(collector.cases)
+    }
+
+    /// Runs one case: the action, its expectations, then the built-in properties.
+    public func run(_ specCase: HookSpecCase) -> HookSpecOutcome {
+        let spec: HookSpec
+        do {
+            spec = try HookSpec(specCase.table)
+        } catch {
+            return .failed(["the case cannot run: \(error)"])
+        }
+        if let skip = spec.skip { return .skipped(skip) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("taphouse-spec-\(UUID().uuidString)")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        do {
+            return try run(spec, in: folder)
+        } catch let error as SpecError {
+            return .failed(["the case cannot run: \(error)"])
+        } catch {
+            return .failed(["the case cannot run: \(error)"])
+        }
+    }
+
+    private func run(_ spec: HookSpec, in folder: String) throws -> HookSpecOutcome {
+        var site = directories.site
+        if !spec.site.isEmpty {
+            site = folder + "/site"
+            try FileManager.default.createDirectory(atPath: site! + "/network", withIntermediateDirectories: true)
+            for (mode, source) in spec.site {
+                try Data(source.utf8).write(to: URL(fileURLWithPath: "\(site!)/network/\(mode).lua"))
+            }
+        }
+        var failures: [String] = []
+        let taps = [spec.nic.interface] + spec.others.map(\.interface)
+        let node = try FakeNode(spec.host, taps: taps)
+        let runner = makeRunner(site: site, state: folder + "/state", node: node, spec: spec)
+        // What the host must come back to: as it was, with the other NICs up.
+        var before = node.snapshot
+        do {
+            if spec.action == .down { try act(.up, runner, node, spec) }
+            for other in spec.others { try act(.up, runner, node, spec, nic: other) }
+        } catch {
+            return .failed(["bringing up the NICs before the \(spec.action.rawValue) this case checks failed: \(error)"]
+            )
+        }
+        if !spec.others.isEmpty {
+            let reference = try FakeNode(spec.host, taps: taps)
+            let referenceRunner = makeRunner(site: site, state: folder + "/reference", node: reference, spec: spec)
+            for other in spec.others { try act(.up, referenceRunner, reference, spec, nic: other) }
+            before = reference.snapshot
+        }
+        node.log.clear()
+        var thrown: HookError?
+        do {
+            try act(spec.action, runner, node, spec)
+        } catch {
+            thrown = error
+        }
+        let calls = node.log.entries
+
+        if let expected = spec.expectedError {
+            if let thrown {
+                if let message = expected.message, !thrown.description.contains(message) {
+                    failures.append(
+                        "the error differs\n  expected: an error containing \(quote(message))\n  actual:   \(thrown)")
+                }
+                if let line = expected.line, thrown.line != line {
+                    failures.append(
+                        "the error's hook line differs\n  expected: line \(line)\n  actual:   \(thrown.line.map { "line \($0)" } ?? "no line") (\(thrown))"
+                    )
+                }
+            } else {
+                failures.append(
+                    "\(spec.action.rawValue) succeeded\n  expected: an error\(expected.message.map { " containing \(quote($0))" } ?? "")\n  actual:   no error"
+                )
+            }
+        } else if let thrown {
+            failures.append("\(spec.action.rawValue) failed\n  expected: no error\n  actual:   \(thrown)")
+        }
+        if let expected = spec.expectedCalls, expected != calls {
+            failures.append("the host calls differ\n  expected:\(list(expected))\n  actual:\(list(calls))")
+        }
+        if let expected = spec.expectedHost {
+            let mismatches = try HostMatch.mismatches(expected, node)
+            if !mismatches.isEmpty {
+                failures.append(
+                    (["the host after \(spec.action.rawValue) differs"] + mismatches.map { "  " + $0 }).joined(
+                        separator: "\n"))
+            }
+        }
+
+        // The built-in properties.
+        if spec.checkUndo {
+            if thrown != nil, spec.action == .up {
+                let changed = Self.differences(before, node.snapshot, path: "host")
+                if !changed.isEmpty {
+                    failures.append(
+                        (["property: a failing up leaves the host as it was"] + changed.map { "  " + $0 }).joined(
+                            separator: "\n"))
+                }
+            } else if thrown == nil {
+                var downFailed = false
+                if spec.action == .up {
+                    do {
+                        try act(.down, runner, node, spec)
+                    } catch {
+                        downFailed = true
+                        failures.append("property: up then down leaves the host as it was\n  down failed: \(error)")
+                    }
+                }
+                let changed = Self.differences(before, node.snapshot, path: "host")
+                if !downFailed, !changed.isEmpty {
+                    failures.append(
+                        (["property: up then down leaves the host as it was"] + changed.map { "  " + $0 }).joined(
+                            separator: "\n"))
+                }
+            }
+        }
+        if spec.checkTwice, spec.action == .up, thrown == nil {
+            let again = try FakeNode(spec.host, taps: taps)
+            let twice = makeRunner(site: site, state: folder + "/twice", node: again, spec: spec)
+            do {
+                for other in spec.others { try act(.up, twice, again, spec, nic: other) }
+                try act(.up, twice, again, spec)
+                let once = again.snapshot
+                try act(.up, twice, again, spec)
+                let changed = Self.differences(once, again.snapshot, path: "host")
+                if !changed.isEmpty {
+                    failures.append(
+                        (["property: up twice is up once (after the second up)"] + changed.map { "  " + $0 }).joined(
+                            separator: "\n"))
+                }
+            } catch {
+                failures.append("property: up twice is up once\n  the second up failed: \(error)")
+            }
+        }
+        return failures.isEmpty ? .passed : .failed(failures)
+    }
+
+    private func makeRunner(site: String?, state: String, node: FakeNode, spec: HookSpec) -> NetworkHookRunner {
+        let runner = NetworkHookRunner(
+            directories: HookDirectories(builtin: directories.builtin, site: site, library: directories.library),
+            stateDirectory: state, limits: limits, logger: logger)
+        // A spec never runs a program: the call is recorded, the answer comes from the case.
+        let answers = spec.exec
+        runner.executor = { argv, _, _ in
+            let command = argv.joined(separator: " ")
+            node.log.record("exec " + command)
+            return answers[command] ?? CommandRunner.Output(status: 0, standardOutput: "", standardError: "")
+        }
+        return runner
+    }
+
+    private func act(
+        _ action: NetworkHookRunner.Action, _ runner: NetworkHookRunner, _ node: FakeNode, _ spec: HookSpec,
+        nic: HookSpec.NIC? = nil
+    ) throws(HookError) {
+        let nic = nic ?? spec.nic
+        switch action {
+        case .up:
+            try runner.up(
+                instance: nic.instance, tags: nic.tags, nic: nic.spec, index: nic.index, interface: nic.interface,
+                phase: spec.phase, network: node.host, ovs: node.ovs)
+        case .down:
+            try runner.down(
+                instance: nic.instance, tags: nic.tags, nic: nic.spec, index: nic.index, interface: nic.interface,
+                phase: spec.phase, network: node.host, ovs: node.ovs)
+        }
+    }
+
+    /// What differs between two states of a node, one line per field.
+    static func differences(_ before: LuaValue, _ after: LuaValue, path: String) -> [String] {
+        if before == after { return [] }
+        if case .map(let old) = before, case .map(let new) = after {
+            return Set(old.keys).union(new.keys).sorted().flatMap { key in
+                differences(old[key] ?? .nil, new[key] ?? .nil, path: "\(path).\(key)")
+            }
+        }
+        func show(_ value: LuaValue) -> String { value == .nil ? "none" : HostMatch.describe(value) }
+        return ["\(path): was \(show(before)), is \(show(after))"]
+    }
+
+    private func list(_ calls: [String]) -> String {
+        calls.isEmpty ? " (none)" : "\n" + calls.map { "    " + $0 }.joined(separator: "\n")
+    }
+
+    private func quote(_ text: String) -> String { "\"\(text)\"" }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `taphouse hooks test`: spec files run against a fake node, busted-style output, the exit
+/// status, site overrides under the built-in specs, and the shipped examples.
+@Suite("taphouse hooks test")
+struct HooksTestCommandTests {
+    static func lastLine(_ text: String) -> String {
+        text.split(separator: "\n").last.map(String.init) ?? ""
+    }
+
+    @Test func theBuiltInSpecsPass() throws {
+        let folder = TemporaryFolder()
+        let result = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", folder.path])
+        #expect(result.status == 0, "\(result.output)\(result.error)")
+        let counts = Self.lastLine(result.output).split(separator: " ")
+        #expect(counts.count == 4 && counts[1] == "passed," && counts[2] == "0" && counts[3] == "failed")
+        #expect((Int(counts[0]) ?? 0) >= 30)
+    }
+
+    @Test func aFailingCaseIsReportedWithItsLineExpectedAndActualAndExitsNonZero() throws {
+        let folder = TemporaryFolder()
+        folder.write(
+            "spec/mine_spec.lua",
+            """
+            local test = require "taphouse.test"
+            test.case("passes", { nic = { LINK = "br0" }, host = { links = { br0 = { kind = "bridge" } } } })
+            test.case("expects the wrong MTU", {
+              nic = { LINK = "br0" },
+              host = { links = { br0 = { kind = "bridge", mtu = 9000 } } },
+              expect = { host = { links = { tap0 = { mtu = 1500 } } } },
+            })
+            test.case("later", { skip = "needs a newer kernel" })
+            """)
+        let result = try TaphouseBinary.run(["hooks", "test", folder.path + "/spec/mine_spec.lua"])
+        #expect(result.status == 1)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == "●◼○")
+        #expect(lines.contains("Failure → \(folder.path)/spec/mine_spec.lua:3"))
+        #expect(lines.contains("expects the wrong MTU"))
+        #expect(lines.contains("  expect.host.links.tap0.mtu: expected 1500, got 9000"))
+        #expect(lines.contains("Skipped → \(folder.path)/spec/mine_spec.lua:8"))
+        #expect(Self.lastLine(result.output) == "1 passed, 1 failed, 1 skipped")
+    }
+
+    @Test func aMistypedSpecFailsNamingTheField() throws {
+        let folder = TemporaryFolder()
+        folder.write(
+            "bad_spec.lua",
+            """
+            local test = require "taphouse.test"
+            test.case("typo", { nic = { LINK = "br0" }, expect = { host = { links = { tap0 = { mut = 1 } } } } })
+            """)
+        let result = try TaphouseBinary.run(["hooks", "test", folder.path])
+        #expect(result.status == 1)
+        #expect(result.output.contains("expect.host.links.tap0.mut: unknown field"))
+    }
+
+    @Test func aSpecFileThatDoesNotLoadIsAFailureAtItsLine() throws {
+        let folder = TemporaryFolder()
+        folder.write("broken_spec.lua", "local test = require \"taphouse.test\"\ntest.case(\"x\", {\n")
+        let result = try TaphouseBinary.run(["hooks", "test", folder.path + "/broken_spec.lua"])
+        #expect(result.status == 1)
+        #expect(result.output.contains("Failure → \(folder.path)/broken_spec.lua:3"))
+        #expect(Self.lastLine(result.output) == "0 passed, 1 failed")
+    }
+
+    @Test func aSiteOverrideRunsUnderTheBuiltInSpecsAndShowsWhereItDeparts() throws {
+        let folder = TemporaryFolder()
+        // An override that forgets the bridge's MTU.
+        folder.write(
+            "network/bridged.lua",
+            """
+            local net = require "taphouse.net"
+            local base = require "taphouse.builtin.network.bridged"
+            return { up = function(nic)
+              local tap = net.link(nic.INTERFACE)
+              net.set_link(nic.INTERFACE, { mac = base.fixed_mac(tap.mac), up = true, master = nic.BRIDGE })
+            end }
+            """)
+        let result = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", folder.path])
+        #expect(result.status == 1)
+        #expect(result.output.contains("Failure → \(ExampleTests.repository)/hooks/spec/bridged_spec.lua:"))
+        #expect(result.output.contains("expect.host.links.tap0.mtu: expected 9000, got 1500"))
+        #expect(!result.output.contains("routed_spec.lua"))
+    }
+
+    @Test(arguments: ["bridge-from-tag", "routed-mark"])
+    func theExamplesPassTheirSpecs(_ example: String) throws {
+        let directory = "\(ExampleTests.repository)/examples/hooks/\(example)"
+        let result = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", directory, directory + "/spec"])
+        #expect(result.status == 0, "\(result.output)\(result.error)")
+        #expect(Self.lastLine(result.output).hasSuffix("passed, 0 failed"))
+        let check = try TaphouseBinary.run(["hooks", "check", "--hooks-dir", directory])
+        #expect(check.status == 0, "\(check.error)")
+    }
+
+    @Test func theBridgeFromTagExampleStillMeetsTheBuiltInSpecs() throws {
+        let directory = "\(ExampleTests.repository)/examples/hooks/bridge-from-tag"
+        let result = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", directory])
+        #expect(result.status == 0, "\(result.output)")
+    }
+}

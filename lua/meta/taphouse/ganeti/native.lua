@@ -1,0 +1,15 @@
+---@meta
+-- The primitive under `taphouse.ganeti`, which most hooks use instead: it turns a script folder
+-- into a hook table.
+
+local native = {}
+
+---Runs a Ganeti network script as `script nic.INTERFACE` with Ganeti's environment built from
+---`nic`; an error (with the output's last lines) when it exits non-zero.
+---@param script string absolute path of the script
+---@param nic taphouse.Nic
+---@param options? taphouse.GanetiOptions
+---@return string? stdout nil in a dry run, where the script does not run
+function native.run(script, nic, options) end
+
+return native

@@ -1,0 +1,60 @@
+---@meta
+-- For hook spec files, which `taphouse hooks test` runs against a fake host: each case is data
+-- (the NIC, the host before, what should come out), so a spec reads as a table of examples.
+
+local test = {}
+
+---A link on the fake host; in `expect.host` only the fields given are compared.
+---@class taphouse.SpecLink
+---@field kind? string as `bridge`, `tun`, `veth`
+---@field up? boolean
+---@field mtu? integer
+---@field mac? string
+---@field master? string the bridge the link is a port of
+---@field vlan_filtering? boolean
+---@field ipv6? boolean false: the link has no net/ipv6 sysctls (before only)
+
+---Open vSwitch on the fake host: its bridges and ports.
+---@class taphouse.SpecOvs
+---@field bridges? string[]
+---@field ports? table<string, {bridge: string, tag: integer?, trunks: integer[]?}|false> by port name; false: no such port
+
+---The fake host before a case runs (`host`; the tap is added as a `tun` link if left out), or
+---what to compare after it (`expect.host`: only what is listed).
+---@class taphouse.SpecHost
+---@field links? table<string, taphouse.SpecLink|false> by link name; false: no such link
+---@field vlans? table<string, {vid: integer, pvid: boolean?, untagged: boolean?}[]> bridge VLANs by port name
+---@field routes? {dst: string, dev: string, table: integer?, proto: integer?}[]
+---@field rules? {family: integer?, dev: string, table: integer, priority: integer?}[]
+---@field sysctls? table<string, string> by path, as `net/ipv4/conf/tap0/proxy_arp`
+---@field ovs? taphouse.SpecOvs
+
+---What a case expects.
+---@class taphouse.SpecExpect
+---@field calls? string[] every host call the hook makes, in order
+---@field host? taphouse.SpecHost the host after the hook
+---@field error? string|{message: string?, line: integer?} the hook fails: a part of the message, and the hook's line
+
+---One case of a hook spec.
+---@class taphouse.SpecCase
+---@field hook? string the NIC mode whose hook runs; with `nic`, it must agree with `nic.MODE`
+---@field nic? table the NIC's fields, Ganeti-named as in `taphouse.Nic` (not ACTION, MIGRATION_PHASE); the rest default
+---@field instance? table a whole instance spec, as its JSON has it, instead of `nic`
+---@field nic_index? integer which of the instance's NICs; 0 when nil
+---@field interface? string the tap's name; `tap0` when nil
+---@field others? table[] other NICs of the node (fields over the case's `nic`, each with its own INTERFACE), brought up before the action checked (for `down`, after the case's own up)
+---@field site? table<string, string> hook source by mode, for this case only
+---@field host? taphouse.SpecHost the fake host before the hook runs
+---@field action? "up"|"down" `up` when nil
+---@field phase? "pre"|"post" the migration phase
+---@field exec? table<string, {status: integer?, stdout: string?, stderr: string?}> answers for `taphouse.exec.run`, by argv joined with spaces
+---@field expect? taphouse.SpecExpect
+---@field properties? false|{undo: boolean?, twice: boolean?} checks every case gets unless turned off: up then down restores the host, up twice is up once
+---@field skip? string why the case does not run now
+
+---Declares a case of a hook spec.
+---@param name string what the case shows, for the report
+---@param spec taphouse.SpecCase
+function test.case(name, spec) end
+
+return test

@@ -1,0 +1,125 @@
+---@meta
+-- The shapes hooks receive and the taphouse.* modules return, in one place so every module
+-- file and every hook names the same class.
+
+---The NIC a hook runs for: Ganeti's script environment as a table, with typed values. Fields
+---Ganeti leaves unset are nil.
+---@class taphouse.Nic
+---@field INSTANCE string the instance name
+---@field MAC string the NIC's MAC address, as `aa:00:00:12:34:56`
+---@field MODE "bridged"|"routed"|"openvswitch"|"ext" the NIC mode, which picks the hook file
+---@field INTERFACE string the tap device on the host
+---@field INTERFACE_INDEX integer the NIC's position in the instance, from 0
+---@field INTERFACE_UUID string the NIC's UUID
+---@field INTERFACE_NAME? string the NIC's name, when it has one
+---@field TAGS string[] the instance tags
+---@field IP? string the NIC's IP address (routed mode needs it)
+---@field LINK? string the bridge, switch or routing table the NIC attaches to
+---@field BRIDGE? string the same as `LINK`, in bridged mode only
+---@field VLAN? string Ganeti's VLAN text (`.100:200`); `taphouse.vlan.parse` reads it
+---@field ACTION "up"|"down" which of the hook's functions runs
+---@field MIGRATION_PHASE? "pre"|"post" set on a migration target only
+---@field NETWORK? { NAME: string } the Ganeti network the NIC is in
+
+---What a hook file returns. `down` is optional because the journal undoes what `up` did anyway;
+---a hook needs one only for what the journal cannot see (an `exec`).
+---@class taphouse.Hook
+---@field up fun(nic: taphouse.Nic) brings the NIC up; an error aborts the start and rolls back
+---@field down? fun(nic: taphouse.Nic) takes the NIC down, before the journal undo runs
+
+---A link as `taphouse.net` reads it.
+---@class taphouse.Link
+---@field name string
+---@field up boolean
+---@field mtu integer
+---@field vlan_filtering boolean whether a bridge filters by VLAN (false for other links)
+---@field mac? string lower case; nil for links without one
+---@field master? string the bridge the link is a port of
+---@field kind? string the link kind (`bridge`, `tun`, `veth`, `vlan`, ...); nil for plain devices
+
+---Changes to one link, made in one request by `taphouse.net.set_link`; fields left out stay.
+---@class taphouse.LinkChange
+---@field mac? string
+---@field mtu? integer
+---@field up? boolean
+---@field master? string|false a bridge to join, or false to leave the current one
+
+---A VLAN on a bridge port.
+---@class taphouse.BridgeVlan
+---@field vid integer the VLAN id, 1-4094
+---@field pvid boolean whether untagged traffic in goes to this VLAN
+---@field untagged boolean whether traffic out leaves untagged
+
+---Options of `taphouse.net.bridge_vlan_add`.
+---@class taphouse.BridgeVlanOptions
+---@field pvid? boolean
+---@field untagged? boolean
+---@field shared? boolean on an uplink: the VLAN stays until the last tap that needs it goes
+
+---A routing table: a number, a numeric string (as `nic.LINK` is), or a name.
+---@alias taphouse.RoutingTable
+---| integer
+---| "main"
+---| "default"
+---| "local"
+---| string
+
+---A route as `taphouse.net.routes` reads it.
+---@class taphouse.Route
+---@field dst string the destination with its prefix length (`192.0.2.10/32`)
+---@field dev string
+---@field table integer
+---@field proto integer the route's protocol number
+
+---A route to replace or delete.
+---@class taphouse.RouteSpec
+---@field dst string an address or prefix; a bare address means `/32` (IPv4) or `/128` (IPv6)
+---@field dev string
+---@field table? taphouse.RoutingTable the main table when nil
+---@field proto? integer 0-255; nil means `static`
+
+---A rule as `taphouse.net.rules` reads it.
+---@class taphouse.Rule
+---@field family integer 4 or 6
+---@field dev string the incoming device the rule matches
+---@field table integer
+---@field priority? integer
+
+---A rule to add or delete.
+---@class taphouse.RuleSpec
+---@field family? integer 4 or 6; 4 when nil
+---@field dev string
+---@field table? taphouse.RoutingTable the main table when nil
+---@field priority? integer nil lets the kernel choose on add, and matches any on delete
+
+---An Open vSwitch port.
+---@class taphouse.OvsPort
+---@field name string
+---@field bridge string
+---@field tag? integer the access VLAN
+---@field trunks integer[] the trunked VLANs
+
+---What `taphouse.ovs.set_port` sets; both are replaced, so a field left out is cleared.
+---@class taphouse.OvsPortOptions
+---@field tag? integer an access VLAN, 1-4094
+---@field trunks? integer[] VLAN ids, 1-4094
+
+---Options of `taphouse.exec.run`.
+---@class taphouse.ExecOptions
+---@field timeout_ms? integer 1-60000; 5000 when nil
+
+---What `taphouse.exec.run` returns.
+---@class taphouse.ExecResult
+---@field status integer the exit status
+---@field stdout string
+---@field stderr string
+---@field dry_run? true set when the run was only recorded (`hooks run --dry-run`)
+
+---Options of `taphouse.ganeti.native.run`.
+---@class taphouse.GanetiOptions
+---@field timeout_ms? integer 1-300000; 30000 when nil
+
+---Ganeti's VLAN text, parsed.
+---@class taphouse.Vlan
+---@field access? integer the untagged (native) VLAN
+---@field trunks integer[] the tagged VLANs
