@@ -46,12 +46,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // A QMP client: qemu's machine protocol over a Unix socket, with timeouts and events.
+        .target(name: "QMP", dependencies: ["QEMU", .product(name: "SystemPackage", package: "swift-system")]),
         // The KVM core at the edge: runs qemu, reads the node. Ties QEMU, Hooks and the host.
         .target(
             name: "Node",
             dependencies: [
                 "QEMU",
                 "HostNet",
+                "QMP",
+                "Hooks",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -98,7 +102,8 @@ let package = Package(
         ),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "QEMUTests", dependencies: ["QEMU", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "HostNet", "TestSupport"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "QMP", "HostNet", "Hooks", "TestSupport"]),
+        .testTarget(name: "QMPTests", dependencies: ["QMP", "QEMU", "TestSupport"]),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet", "CLinux", "TestSupport"]),
         // Real kernels, real ovsdb-server, real qemu: each suite checks what it needs and says
         // why it is skipped where that is missing.

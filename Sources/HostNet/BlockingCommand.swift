@@ -1,3 +1,4 @@
+import CLinux
 import SystemPackage
 
 #if canImport(Glibc)
@@ -9,8 +10,12 @@ import Glibc
 /// /dev/null; output is captured up to a limit; a command still running at the deadline is
 /// killed (SIGKILL) and reaped.
 public enum BlockingCommand {
+    /// - Parameter passing: fds the child gets, as 3, 4, ... in this order (a tap's queues for
+    ///   qemu). The child gets exactly these besides stdin (/dev/null), stdout and stderr: every
+    ///   other descriptor is closed in it, whether or not it was close-on-exec.
     public static func run(
-        _ argv: [String], timeout: Duration, outputLimit: Int = 1 << 20, environment: [String]? = nil
+        _ argv: [String], timeout: Duration, outputLimit: Int = 1 << 20, environment: [String]? = nil,
+        passing: [Int32] = []
     ) throws(HostNetError) -> CommandRunner.Output {
         let command = argv.joined(separator: " ")
         guard let program = argv.first, program.hasPrefix("/") else {
@@ -31,6 +36,23 @@ public enum BlockingCommand {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Each passed fd is first copied far above the targets, so that no dup2 onto 3, 4, ...
+        // overwrites one not yet moved; dup2 clears close-on-exec on the target.
+        var staged: [Int32] = []
+        defer { for fd in staged { close(fd) } }
+        for fd in passing {
+            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 1024)
+            guard copy >= 0 else {
+                close(outPipe[0])
+                close(outPipe[1])
+                close(errPipe[0])
+                close(errPipe[1])
+                throw HostNetError(.kernel, command, detail: "cannot pass fd \(fd)", errno: Errno(rawValue: errno))
+            }
+            staged.append(copy)
+        }
+        for (offset, fd) in staged.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + offset)) }
+        clinux_spawn_closefrom(&actions, Int32(3 + staged.count))
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

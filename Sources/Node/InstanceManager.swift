@@ -1,0 +1,402 @@
+import Foundation
+import Hooks
+import HostNet
+import Logging
+import QEMU
+import QMP
+
+/// Starts, stops, reboots, lists, describes and cleans up the qemu instances of this node.
+/// Every operation on an instance holds its lock; a failed start undoes everything it did (qemu,
+/// hook journals, taps, files) before it reports the step that failed.
+public final class InstanceManager {
+    public let paths: NodePaths
+    public let hooks: HookDirectories
+    private let logger: Logger
+    private let runner: NetworkHookRunner
+
+    public init(stateDirectory: String, hooks: HookDirectories, logger: Logger) {
+        paths = NodePaths(stateDirectory: stateDirectory)
+        self.hooks = hooks
+        self.logger = logger
+        runner = NetworkHookRunner(directories: hooks, stateDirectory: stateDirectory, logger: logger)
+    }
+
+    // MARK: - Start
+
+    /// Plans `spec`, saves its runtime and launches it; with `paused`, the CPUs stay stopped.
+    public func start(_ spec: InstanceSpec, specText: [UInt8], paused: Bool) async throws(InstanceError) {
+        let files = InstanceFiles(paths: paths, name: spec.name)
+        let lock = try locked(files, "start")
+        defer { withExtendedLifetime(lock) {} }
+        try reconcile(files, "start")
+        let features = try await probe(spec.hvparams.string("kvm_path"), spec.name, "start")
+        let plan: QemuPlan
+        do {
+            plan = try QemuPlanner.plan(spec, features: features, paths: paths)
+        } catch {
+            throw InstanceError(spec.name, "start", step: "planning", error.description)
+        }
+        var rollback = Rollback()
+        do {
+            try write(specText, to: files.spec, &rollback)
+            try write(Array(plan.runtime.serialized()), to: files.runtime, &rollback)
+        } catch {
+            var failure = InstanceError(spec.name, "start", step: "saving the runtime", "\(error)")
+            failure.undoFailures = rollback.run()
+            throw failure
+        }
+        try launch(files, plan.runtime, features: features, tags: spec.tags, paused: paused, "start", rollback)
+    }
+
+    /// Starts from a saved runtime (a soft reboot, or a start whose runtime was kept).
+    private func launch(
+        _ files: InstanceFiles, _ runtime: QemuRuntime, features: QemuFeatures, tags: [String], paused: Bool,
+        _ operation: String, _ rollback: Rollback
+    ) throws(InstanceError) {
+        var rollback = rollback
+        var step = "opening taps"
+        func fail(_ message: String, qemuOutput: String? = nil) -> InstanceError {
+            var failure = InstanceError(files.name, operation, step: step, message, qemuOutput: qemuOutput)
+            failure.undoFailures = rollback.run()
+            return failure
+        }
+        let hv = runtime.hvparams
+        var taps: [Tap] = []
+        defer { for tap in taps { tap.close() } }
+        do {
+            let network = try LinuxHost()
+            let ovs = OVSCtl()
+            try FileManager.default.createDirectory(atPath: files.nicFolder, withIntermediateDirectories: true)
+            rollback.add("folder \(files.nicFolder)") { try FileManager.default.removeItem(atPath: files.nicFolder) }
+            for (index, nic) in runtime.nics.enumerated() {
+                step = "opening the tap of NIC \(index)"
+                let virtio = nic.hvinfo?.driver.hasPrefix("virtio-net") ?? false
+                let tap = try Tap.create(vnetHeader: true, queues: virtio ? hv.int("virtio_net_queues") : 1)
+                taps.append(tap)
+                try write(Array((tap.name + "\n").utf8), to: files.nicFile(index), &rollback)
+                step = "NIC \(index) up hook"
+                try runner.up(
+                    instance: files.name, tags: tags, nic: nic, index: index, interface: tap.name, network: network,
+                    ovs: ovs.isInstalled ? ovs : nil)
+                rollback.add("NIC \(index) down hook") { [runner] in
+                    try runner.down(
+                        instance: files.name, tags: tags, nic: nic, index: index, interface: tap.name,
+                        network: network, ovs: ovs.isInstalled ? ovs : nil)
+                }
+            }
+            step = "preparing the node"
+            var options = ExecutionOptions(taps: [], stopped: true)
+            if hv.bool("vhost_net"), !FileManager.default.fileExists(atPath: "/dev/vhost-net") {
+                throw NodeError(.file, "vhost_net is on, but this node has no /dev/vhost-net")
+            }
+            switch hv.string("security_model") {
+            case "user":
+                let user = hv.string("security_domain")
+                guard getpwnam(user) != nil else {
+                    throw NodeError(.file, "security_domain user \(user) does not exist")
+                }
+                options.user = user
+            case "pool":
+                throw NodeError(.command, "security_model pool is not supported yet")
+            default: break
+            }
+            if hv.bool("use_chroot") {
+                try FileManager.default.createDirectory(atPath: files.chroot, withIntermediateDirectories: true)
+                options.chroot = files.chroot
+            }
+            for socket in files.sockets + [files.pidFile] { unlink(socket) }
+            try FileManager.default.createDirectory(
+                atPath: (files.pidFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (paths.qmpSocket(files.name) as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
+            // qemu gets the tap fds as 3, 4, ... in NIC order, and no other descriptor of ours.
+            var next: Int32 = 3
+            options.taps = taps.map { tap in
+                defer { next += Int32(tap.fds.count) }
+                return TapHandles(fds: (0..<Int32(tap.fds.count)).map { next + $0 })
+            }
+            let argv = try QemuPlanner.commandLine(runtime, features: features, options: options)
+
+            step = "launching qemu"
+            rollback.add("qemu") {
+                if let qemu = QemuProcess.find(pidFile: files.pidFile) { _ = qemu.terminate(grace: .seconds(2)) }
+            }
+            let output = try BlockingCommand.run(
+                argv, timeout: .seconds(60), passing: taps.flatMap { $0.fds.map(\.rawValue) })
+            guard output.status == 0 else {
+                throw fail("exit status \(output.status)", qemuOutput: output.standardError)
+            }
+            for tap in taps { tap.close() }  // qemu holds them now; the taps go when it exits
+            guard let qemu = QemuProcess.find(pidFile: files.pidFile) else {
+                throw fail(
+                    "qemu exited without a live process behind \(files.pidFile)", qemuOutput: output.standardError)
+            }
+
+            step = "connecting QMP"
+            let qmp = try QMPConnection.connect(path: paths.qmpSocket(files.name), timeout: .seconds(10))
+            defer { qmp.close() }
+            let passwordFile = hv.string("vnc_password_file")
+            if !passwordFile.isEmpty {
+                step = "setting the VNC password"
+                let password =
+                    (try String(contentsOfFile: passwordFile, encoding: .utf8)).split(separator: "\n").first.map(
+                        String.init) ?? ""
+                _ = try qmp.execute("set_password", arguments: ["protocol": "vnc", "password": .string(password)])
+            }
+            if !paused {
+                step = "resuming the CPUs"
+                _ = try qmp.execute("cont")
+            }
+            logger.info("instance started", metadata: ["instance": "\(files.name)", "pid": "\(qemu.pid)"])
+        } catch let error as InstanceError {
+            throw error
+        } catch let error as HookError {
+            throw fail(error.description)
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+
+    // MARK: - Stop, reboot, cleanup
+
+    /// Stops the instance: ACPI powerdown (when acpi is on and not `force`) with `timeout`, then
+    /// SIGTERM, then SIGKILL; then `down` for every NIC and the files. Returns when it is gone.
+    public func stop(_ name: String, force: Bool, timeout: Duration) throws(InstanceError) {
+        let files = try self.files(name, "stop")
+        let lock = try locked(files, "stop")
+        defer { withExtendedLifetime(lock) {} }
+        guard exists(files) else { throw InstanceError(name, "stop", step: "finding it", "no such instance") }
+        try halt(files, force: force, timeout: timeout, "stop")
+        try clean(files, "stop")
+    }
+
+    /// A soft reboot: the guest is shut down (ACPI, with `timeout`; killed only once the deadline
+    /// passed) and started again from its saved runtime.
+    public func reboot(_ name: String, timeout: Duration) async throws(InstanceError) {
+        let files = try self.files(name, "reboot")
+        let lock = try locked(files, "reboot")
+        defer { withExtendedLifetime(lock) {} }
+        guard let data = FileManager.default.contents(atPath: files.runtime) else {
+            throw InstanceError(name, "reboot", step: "reading the runtime", "no runtime at \(files.runtime)")
+        }
+        let runtime: QemuRuntime
+        do {
+            runtime = try QemuRuntime.load(data, name: files.runtime).runtime
+        } catch {
+            throw InstanceError(name, "reboot", step: "reading the runtime", error.description)
+        }
+        let tags = savedTags(files)
+        try halt(files, force: false, timeout: timeout, "reboot")
+        try downNICs(files, runtime, tags: tags, "reboot")
+        let features = try await probe(runtime.hvparams.string("kvm_path"), name, "reboot")
+        try launch(files, runtime, features: features, tags: tags, paused: false, "reboot", Rollback())
+    }
+
+    /// Clears what a dead instance left (its NICs' journals are undone, its files removed);
+    /// refuses a live one.
+    public func cleanup(_ name: String) throws(InstanceError) {
+        let files = try self.files(name, "cleanup")
+        let lock = try locked(files, "cleanup")
+        defer { withExtendedLifetime(lock) {} }
+        if let qemu = QemuProcess.find(pidFile: files.pidFile) {
+            throw InstanceError(name, "cleanup", step: "checking qemu", "qemu runs (pid \(qemu.pid)): stop it first")
+        }
+        guard exists(files) else { throw InstanceError(name, "cleanup", step: "finding it", "no such instance") }
+        try clean(files, "cleanup")
+    }
+
+    // MARK: - List and info
+
+    /// Every instance with state on this node, by name.
+    public func list() -> [InstanceInfo] {
+        let conf = (try? FileManager.default.contentsOfDirectory(atPath: paths.stateDirectory + "/conf")) ?? []
+        let names = Set(conf.filter { $0.hasSuffix(".runtime") }.map { String($0.dropLast(".runtime".count)) })
+        return names.sorted().compactMap { try? info($0, detailed: false) }
+    }
+
+    /// The instance: its qemu, state, memory and vCPUs (from QMP when it runs), and its NICs.
+    public func info(_ name: String, detailed: Bool = true) throws(InstanceError) -> InstanceInfo {
+        let files = try self.files(name, "info")
+        guard let data = FileManager.default.contents(atPath: files.runtime),
+            let runtime = try? QemuRuntime.load(data, name: files.runtime).runtime
+        else { throw InstanceError(name, "info", step: "reading the runtime", "no such instance") }
+        var info = InstanceInfo(
+            name: name, pid: nil, state: .stopped, memoryMiB: nil, vcpus: nil,
+            nics: runtime.nics.enumerated().map { index, nic in
+                let journal = try? Journal.load(
+                    path: Journal.path(stateDirectory: paths.stateDirectory, instance: name, nicIndex: index))
+                var hook: String?
+                var version: String?
+                if case .begin(let file, let hash, _)? = journal?.entries.first { (hook, version) = (file, hash) }
+                let tap = (try? String(contentsOfFile: files.nicFile(index), encoding: .utf8))?
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+                return InstanceInfo.NIC(
+                    index: index, tap: tap, mode: nic.mode, link: nic.link, mac: nic.mac, hook: hook,
+                    hookVersion: version)
+            })
+        guard let qemu = QemuProcess.find(pidFile: files.pidFile) else { return info }
+        info.pid = qemu.pid
+        info.state = .running
+        guard let qmp = try? QMPConnection.connect(path: paths.qmpSocket(name), timeout: .seconds(5)) else {
+            return info
+        }
+        defer { qmp.close() }
+        if case .object(let status)? = try? qmp.execute("query-status"), status["running"] == .bool(false) {
+            info.state = .paused
+        }
+        if detailed {
+            if case .object(let memory)? = try? qmp.execute("query-memory-size-summary"),
+                case .int(let bytes)? = memory["base-memory"]
+            {
+                info.memoryMiB = Int(bytes >> 20)
+            }
+            if case .array(let cpus)? = try? qmp.execute("query-cpus-fast") { info.vcpus = cpus.count }
+        }
+        return info
+    }
+
+    // MARK: - Steps shared by the verbs
+
+    private func files(_ name: String, _ operation: String) throws(InstanceError) -> InstanceFiles {
+        guard HostName.problem(name) == nil else {
+            throw InstanceError(name, operation, step: "checking the name", "not a valid instance name")
+        }
+        return InstanceFiles(paths: paths, name: name)
+    }
+
+    private func locked(_ files: InstanceFiles, _ operation: String) throws(InstanceError) -> InstanceLock {
+        do {
+            return try InstanceLock.acquire(files.lock, timeout: .seconds(30))
+        } catch {
+            throw InstanceError(files.name, operation, step: "taking the instance lock", error.description)
+        }
+    }
+
+    private func exists(_ files: InstanceFiles) -> Bool {
+        [files.runtime, files.pidFile, files.nicFolder].contains { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    private func probe(
+        _ qemu: String, _ name: String, _ operation: String
+    ) async throws(InstanceError)
+        -> QemuFeatures
+    {
+        do {
+            return try await QemuProbe.features(of: qemu)
+        } catch {
+            throw InstanceError(name, operation, step: "asking \(qemu) what it supports", "\(error)")
+        }
+    }
+
+    /// Before a start: a live qemu is an error; what a dead one (or a start cut short) left is
+    /// cleared first, its NICs' journals undone.
+    private func reconcile(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
+        if let qemu = QemuProcess.find(pidFile: files.pidFile) {
+            throw InstanceError(files.name, operation, step: "checking qemu", "already running (pid \(qemu.pid))")
+        }
+        if exists(files) { try clean(files, operation) }
+    }
+
+    /// Brings qemu down: ACPI (unless forced or acpi is off) up to `timeout`, then signals.
+    private func halt(
+        _ files: InstanceFiles, force: Bool, timeout: Duration, _ operation: String
+    ) throws(InstanceError) {
+        guard let qemu = QemuProcess.find(pidFile: files.pidFile) else { return }
+        let runtime = FileManager.default.contents(atPath: files.runtime).flatMap {
+            try? QemuRuntime.load($0).runtime
+        }
+        if !force, runtime?.hvparams.bool("acpi") ?? true,
+            let qmp = try? QMPConnection.connect(path: paths.qmpSocket(files.name), timeout: .seconds(5))
+        {
+            _ = try? qmp.execute("system_powerdown")
+            qmp.close()
+            if qemu.waitForExit(timeout) { return }
+            logger.warning("ACPI powerdown timed out", metadata: ["instance": "\(files.name)"])
+        }
+        guard qemu.terminate(grace: .seconds(5)) else {
+            throw InstanceError(files.name, operation, step: "killing qemu", "pid \(qemu.pid) survived SIGKILL")
+        }
+    }
+
+    /// `down` for every NIC that has a journal or a tap file, then the instance's files.
+    private func clean(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
+        if let data = FileManager.default.contents(atPath: files.runtime),
+            let runtime = try? QemuRuntime.load(data).runtime
+        {
+            try downNICs(files, runtime, tags: savedTags(files), operation)
+        }
+        var failures: [String] = []
+        if FileManager.default.fileExists(atPath: files.chroot) {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: files.chroot)) ?? []
+            if entries.isEmpty {
+                try? FileManager.default.removeItem(atPath: files.chroot)
+            } else {
+                let target = "\(files.quarantine)/\(files.name)-\(Int(Date().timeIntervalSince1970))"
+                try? FileManager.default.createDirectory(atPath: files.quarantine, withIntermediateDirectories: true)
+                do {
+                    try FileManager.default.moveItem(atPath: files.chroot, toPath: target)
+                    logger.warning(
+                        "chroot was not empty: quarantined", metadata: ["instance": "\(files.name)", "to": "\(target)"])
+                } catch {
+                    failures.append("chroot \(files.chroot): \(error)")
+                }
+            }
+        }
+        for path in files.sockets + [files.pidFile, files.runtime, files.spec, files.nicFolder] {
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                failures.append("\(path): \(error)")
+            }
+        }
+        if !failures.isEmpty {
+            var error = InstanceError(files.name, operation, step: "removing its files", "some files stayed")
+            error.undoFailures = failures
+            throw error
+        }
+    }
+
+    private func downNICs(
+        _ files: InstanceFiles, _ runtime: QemuRuntime, tags: [String], _ operation: String
+    ) throws(InstanceError) {
+        var failures: [String] = []
+        for (index, nic) in runtime.nics.enumerated() {
+            let journal = Journal.path(stateDirectory: paths.stateDirectory, instance: files.name, nicIndex: index)
+            let tap = (try? String(contentsOfFile: files.nicFile(index), encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            guard FileManager.default.fileExists(atPath: journal) || tap != nil else { continue }
+            do {
+                let ovs = OVSCtl()
+                try runner.down(
+                    instance: files.name, tags: tags, nic: nic, index: index, interface: tap ?? "",
+                    network: LinuxHost(),
+                    ovs: ovs.isInstalled ? ovs : nil)
+            } catch {
+                failures.append("NIC \(index): \(error)")
+            }
+            try? FileManager.default.removeItem(atPath: files.nicFile(index))
+        }
+        if !failures.isEmpty {
+            var error = InstanceError(files.name, operation, step: "NIC down hooks", "some NICs were not undone")
+            error.undoFailures = failures
+            throw error
+        }
+    }
+
+    private func savedTags(_ files: InstanceFiles) -> [String] {
+        guard let data = FileManager.default.contents(atPath: files.spec),
+            let spec = try? InstanceSpec.parse(json: data)
+        else { return [] }
+        return spec.tags
+    }
+
+    /// Writes a state file atomically (temp, fsync, rename) and registers its removal.
+    private func write(_ bytes: [UInt8], to path: String, _ rollback: inout Rollback) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        rollback.add("file \(path)") { try FileManager.default.removeItem(atPath: path) }
+    }
+}

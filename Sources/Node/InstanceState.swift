@@ -1,0 +1,8 @@
+/// What `instance list` and `instance info` say of an instance's qemu.
+public enum InstanceState: String, Sendable, Codable {
+    case running
+    case paused
+    /// Its files are there but no qemu runs for it (it was killed, or a start was cut short):
+    /// `instance cleanup` or the next start clears it.
+    case stopped
+}

@@ -1,0 +1,173 @@
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connected `AF_UNIX` stream socket whose every wait is bounded by a ``Deadline``.
+///
+/// The descriptor is non-blocking and each wait is a poll(2) with the time left: a blocking
+/// connect(2) to a listener whose backlog is full would hang with no way to time it out, and a
+/// blocking send(2) to a qemu that stopped reading would too. Not thread-safe.
+final class UnixSocket {
+    /// What a read brought.
+    enum ReadResult {
+        case bytes(ArraySlice<UInt8>)
+        /// The peer closed its end (qemu exited or dropped us).
+        case endOfFile
+        case timedOut
+    }
+
+    let path: String
+    private var fd: Int32
+    private var chunk = [UInt8](repeating: 0, count: 64 << 10)
+
+    /// sun_path's size, the terminating NUL included.
+    static let pathCapacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    // close(2) is not retried on EINTR: on Linux the fd is released even then, and a retry could
+    // close an fd another thread has just been given.
+    deinit { close() }
+
+    var isOpen: Bool { fd >= 0 }
+
+    func close() {
+        if fd >= 0 { _ = Glibc.close(fd) }
+        fd = -1
+    }
+
+    /// Connects to the socket at `path`. Refusals name the path and the errno; a full backlog
+    /// (the listener is not accepting) is retried until the deadline.
+    static func connect(path: String, deadline: Deadline) throws(QMPError) -> UnixSocket {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty else { throw QMPError(.connect, "empty QMP socket path") }
+        guard !bytes.contains(0) else { throw QMPError(.connect, "QMP socket path contains a NUL byte: \(path)") }
+        guard bytes.count < pathCapacity else {
+            throw QMPError(
+                .connect,
+                "QMP socket path is \(bytes.count) bytes, a Unix socket address holds at most \(pathCapacity - 1): "
+                    + path)
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+        let fd: Int32
+        switch Syscall.result({ Glibc.socket(AF_UNIX, type, 0) }) {
+        case .success(let value): fd = value
+        case .failure(let error): throw failure(.connect, "open a socket for \(path)", error)
+        }
+        let connection = UnixSocket(fd: fd, path: path)
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1)
+        while true {
+            let result = Syscall.result {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+                }
+            }
+            switch result {
+            case .success:
+                return connection
+            case .failure(.resourceTemporarilyUnavailable):
+                // Linux says EAGAIN, and offers nothing to poll on, when the listener's backlog is
+                // full; only trying again later tells when there is room.
+                guard !deadline.hasPassed else {
+                    throw QMPError(.timeout, "QMP socket \(path) accepted no connection in time (backlog full)")
+                }
+                _ = Syscall.result { poll(nil, 0, min(10, deadline.pollMilliseconds)) }
+            case .failure(.nowInProgress):
+                guard try connection.wait(for: Int16(POLLOUT), until: deadline) else {
+                    throw QMPError(.timeout, "QMP socket \(path) accepted no connection in time")
+                }
+                var error: Int32 = 0
+                var size = socklen_t(MemoryLayout<Int32>.size)
+                _ = Syscall.result { getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) }
+                if error != 0 { throw connectFailure(path, Errno(rawValue: error)) }
+                return connection
+            case .failure(let error):
+                throw connectFailure(path, error)
+            }
+        }
+    }
+
+    /// Reads what is there, waiting up to the deadline for something to arrive. Data already
+    /// waiting is returned even when the deadline has passed.
+    func read(until deadline: Deadline) throws(QMPError) -> ReadResult {
+        guard fd >= 0 else { return .endOfFile }
+        while true {
+            let count = chunk.count
+            let result = Syscall.result { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, count, 0) } }
+            switch result {
+            case .success(0):
+                return .endOfFile
+            case .success(let n):
+                return .bytes(chunk[0..<n])
+            case .failure(.resourceTemporarilyUnavailable):
+                guard try wait(for: Int16(POLLIN), until: deadline) else { return .timedOut }
+            case .failure(.connectionReset):
+                return .endOfFile
+            case .failure(let error):
+                throw Self.failure(.closed, "read from QMP socket \(path)", error)
+            }
+        }
+    }
+
+    /// Writes all of `bytes`; false when the deadline passed first, which may leave part of them
+    /// written.
+    func write(_ bytes: [UInt8], until deadline: Deadline) throws(QMPError) -> Bool {
+        guard fd >= 0 else { throw QMPError(.closed, "QMP connection to \(path) is closed") }
+        var offset = 0
+        while offset < bytes.count {
+            let result = Syscall.result {
+                bytes.withUnsafeBytes {
+                    // MSG_NOSIGNAL: a qemu that has exited must be an error here, not a SIGPIPE
+                    // that kills the whole daemon.
+                    send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+                }
+            }
+            switch result {
+            case .success(let n):
+                offset += n
+            case .failure(.resourceTemporarilyUnavailable):
+                guard try wait(for: Int16(POLLOUT), until: deadline) else { return false }
+            case .failure(let error) where error == .brokenPipe || error == .connectionReset:
+                throw Self.failure(.closed, "qemu closed QMP socket \(path)", error)
+            case .failure(let error):
+                throw Self.failure(.closed, "write to QMP socket \(path)", error)
+            }
+        }
+        return true
+    }
+
+    /// Waits until `events` are ready; false at the deadline. Hang-up and error count as ready:
+    /// the read or write that follows reports them.
+    private func wait(for events: Int16, until deadline: Deadline) throws(QMPError) -> Bool {
+        var entry = pollfd(fd: fd, events: events, revents: 0)
+        // The time left is measured again on each try, so signals do not stretch the wait.
+        switch Syscall.result({ poll(&entry, 1, deadline.pollMilliseconds) }) {
+        case .success(let ready): return ready > 0
+        case .failure(let error): throw Self.failure(.closed, "poll QMP socket \(path)", error)
+        }
+    }
+
+    private static func connectFailure(_ path: String, _ error: Errno) -> QMPError {
+        let hint: String
+        switch error {
+        case .noSuchFileOrDirectory: hint = ", is the instance running?"
+        case .connectionRefused: hint = ", nothing listens there (a stale socket of an exited qemu?)"
+        default: hint = ""
+        }
+        return QMPError(
+            .connect, "cannot connect to QMP socket \(path): \(error) (errno \(error.rawValue))\(hint)", errno: error)
+    }
+
+    private static func failure(_ code: QMPError.Code, _ operation: String, _ error: Errno) -> QMPError {
+        QMPError(code, "\(operation): \(error) (errno \(error.rawValue))", errno: error)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import Node
+
+/// `taphouse instance info NAME [--json]`.
+struct InstanceInfoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "An instance's qemu, state, memory, vCPUs and NICs with their hooks.")
+
+    @Argument(help: "The instance name.") var name: String
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var node: NodeOptions
+
+    func run() async throws {
+        try await reporting {
+            let info = try node.manager.info(name)
+            if json {
+                print(try Self.encode(info))
+                return
+            }
+            print("name\t\(info.name)")
+            print("state\t\(info.state.rawValue)")
+            print("pid\t\(info.pid.map(String.init) ?? "-")")
+            print("memory\t\(info.memoryMiB.map { "\($0) MiB" } ?? "-")")
+            print("vcpus\t\(info.vcpus.map(String.init) ?? "-")")
+            for nic in info.nics {
+                let hook = nic.hook.map { "\($0) (\(nic.hookVersion?.prefix(12) ?? ""))" } ?? "-"
+                print("nic \(nic.index)\t\(nic.tap ?? "-")\t\(nic.mode)\t\(nic.link ?? "-")\t\(nic.mac)\t\(hook)")
+            }
+        }
+    }
+
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

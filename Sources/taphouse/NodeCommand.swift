@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Hooks
+import HostNet
+import Logging
+import Node
+import QEMU
+
+/// `taphouse node info|verify`.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "This node: its resources, and whether it can run instances.",
+        subcommands: [NodeInfoCommand.self, NodeVerifyCommand.self])
+}
+
+/// The qemu a node command asks.
+struct QemuOption: ParsableArguments {
+    @Option(name: .customLong("qemu"), help: "The qemu binary.") var path = "/usr/bin/qemu-system-x86_64"
+}
+
+/// `taphouse node info [--json]`: memory, CPUs, qemu version.
+struct NodeInfoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Memory, CPUs and qemu version.")
+
+    @OptionGroup var qemu: QemuOption
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Info: Codable {
+        var memoryMiB: Int
+        var cpus: Int
+        var qemu: String
+        var qemuVersion: String?
+    }
+
+    func run() async throws {
+        try await reporting {
+            let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+            let total =
+                meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }?
+                .split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            let version = try? await QemuProbe.features(of: qemu.path).version.description
+            let info = Info(
+                memoryMiB: total / 1024, cpus: ProcessInfo.processInfo.activeProcessorCount, qemu: qemu.path,
+                qemuVersion: version)
+            if json {
+                print(try InstanceInfoCommand.encode(info))
+            } else {
+                print("memory\t\(info.memoryMiB) MiB")
+                print("cpus\t\(info.cpus)")
+                print("qemu\t\(info.qemu) \(info.qemuVersion ?? "(not usable)")")
+            }
+        }
+    }
+}
+
+/// `taphouse node verify`: qemu present and new enough, /dev/net/tun usable, hooks load.
+struct NodeVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Check that this node can run instances; non-zero when it cannot.")
+
+    @OptionGroup var qemu: QemuOption
+    @OptionGroup var hooks: HooksDirectoryOption
+
+    func run() async throws {
+        var problems: [String] = []
+        do {
+            let features = try await QemuProbe.features(of: qemu.path)
+            if features.version < QemuVersion.minimumSupported {
+                problems.append(
+                    "qemu \(features.version) at \(qemu.path) is older than \(QemuVersion.minimumSupported)")
+            } else {
+                print("ok\tqemu \(features.version) at \(qemu.path)")
+            }
+        } catch {
+            problems.append("qemu at \(qemu.path): \(error)")
+        }
+        do {
+            _ = try Tap.kernelFeatures()
+            print("ok\t/dev/net/tun")
+        } catch {
+            problems.append("/dev/net/tun: \(error)")
+        }
+        let directories = hooks.directories
+        let sandbox = HookSandbox(moduleRoots: directories.moduleRoots, logger: Logger(label: "taphouse.hooks"))
+        for folder in [directories.builtin, directories.site].compactMap({ $0 }) {
+            let network = folder + "/network"
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: network)) ?? []).sorted()
+            where name.hasSuffix(".lua") {
+                if let problem = HooksCheckCommand.check(network + "/" + name, sandbox: sandbox) {
+                    problems.append(problem)
+                } else {
+                    print("ok\t\(network)/\(name)")
+                }
+            }
+        }
+        for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
+        if !problems.isEmpty { throw ExitCode.failure }
+    }
+}
