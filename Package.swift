@@ -100,6 +100,10 @@ let package = Package(
             path: "Benchmarks/NetworkBenchmarks",
             exclude: ["ganeti-bridged-up.sh"]
         ),
+        // `taphouse instance start` of a paused diskless instance with 2 bridged NICs against qemu
+        // launched directly on pre-made taps; run as root: `swift run -c release taphouse-instancebench`.
+        .executableTarget(
+            name: "taphouse-instancebench", dependencies: ["HostNet"], path: "Benchmarks/InstanceBenchmarks"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(name: "QEMUTests", dependencies: ["QEMU", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "QMP", "HostNet", "Hooks", "TestSupport"]),

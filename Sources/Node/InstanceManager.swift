@@ -283,7 +283,7 @@ public final class InstanceManager {
         -> QemuFeatures
     {
         do {
-            return try await QemuProbe.features(of: qemu)
+            return try await QemuProbe.features(of: qemu, cache: paths.stateDirectory + "/cache")
         } catch {
             throw InstanceError(name, operation, step: "asking \(qemu) what it supports", "\(error)")
         }

@@ -251,5 +251,20 @@ struct Generator {
                 kind: "nic", uuid: nic.uuid, driver: QemuDevices.nicDriver(hv.string("nic_type")))
             nics.append(nic)
         }
+        // Ganeti's ids keep only the uuid's first three groups: two devices whose uuids share
+        // them would get one qemu id, which qemu refuses at start ("Duplicate ID").
+        var seen: [String: String] = [:]
+        let placed =
+            disks.enumerated().map { ("disks[\($0.offset)]", $0.element.hvinfo?.id) }
+            + nics.enumerated().map { ("nics[\($0.offset)]", $0.element.hvinfo?.id) }
+        for (field, id) in placed {
+            guard let id else { continue }
+            if let first = seen[id] {
+                throw SpecError(
+                    "\(field).uuid",
+                    "gives the device id \(id), as \(first).uuid does: uuids must differ in their first three groups")
+            }
+            seen[id] = field
+        }
     }
 }

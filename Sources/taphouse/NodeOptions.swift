@@ -9,8 +9,11 @@ struct NodeOptions: ParsableArguments {
     @OptionGroup var hooks: HooksDirectoryOption
 
     var manager: InstanceManager {
-        InstanceManager(
-            stateDirectory: stateDirectory.resolved, hooks: hooks.directories, logger: Logger(label: "taphouse"))
+        // The verbs print what they did; the log carries warnings (a quarantined chroot, an ACPI
+        // powerdown that timed out).
+        var logger = Logger(label: "taphouse")
+        logger.logLevel = .warning
+        return InstanceManager(stateDirectory: stateDirectory.resolved, hooks: hooks.directories, logger: logger)
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import QEMU
@@ -404,5 +405,27 @@ struct QemuPlannerTests {
             spec, features: SpecFixtures.qemu72, paths: SpecFixtures.paths,
             interfaceAddresses: ["br0": ["192.0.2.7", "2001:db8::7"]])
         #expect(plan.argv.contains(run: ["-spice", "addr=2001:db8::7,port=11000,disable-ticketing=on,ipv6=on"]))
+    }
+}
+
+@Suite("Device ids")
+struct DeviceIDTests {
+    @Test func nicsWhoseUUIDsShareTheirFirstThreeGroupsAreRefusedNamingBoth() throws {
+        let text = """
+            {"name": "web1", "uuid": "6b8e5ac4-5d1c-4a8b-9c47-2f0a1b9e7d31", "beparams": {"maxmem": 128, "vcpus": 1},
+             "disks": [], "nics": [
+               {"mac": "52:54:00:00:00:01", "uuid": "003fc157-66a8-4e6d-8b7e-ec4f69751390", "nicparams": {"mode": "bridged", "link": "br0"}},
+               {"mac": "52:54:00:00:00:02", "uuid": "003fc157-66a8-4e6d-9999-ec4f69751391", "nicparams": {"mode": "bridged", "link": "br0"}}]}
+            """
+        let spec = try InstanceSpec.parse(json: Data(text.utf8))
+        let features = QemuFeatures(version: QemuVersion(7, 2, 0))
+        #expect(
+            throws: SpecError(
+                "nics[1].uuid",
+                "gives the device id nic-003fc157-66a8-4e6d, as nics[0].uuid does: uuids must differ in their first three groups"
+            )
+        ) {
+            try QemuPlanner.plan(spec, features: features, paths: NodePaths(stateDirectory: "/run/taphouse"))
+        }
     }
 }

@@ -73,7 +73,7 @@ struct InstanceLifecycleTests {
         }
 
         /// What of the node a start or stop may leave behind: links, addresses, routes, rules, and
-        /// the state files (the lock files and the hook text cache are kept on purpose).
+        /// the state files (lock files, the hook text cache and the qemu probe cache stay on purpose).
         func snapshot() throws -> [String] {
             var lines: [String] = []
             for command in [
@@ -92,7 +92,7 @@ struct InstanceLifecycleTests {
             }
             let walker = FileManager.default.enumerator(atPath: state)
             while let path = walker?.nextObject() as? String {
-                if path.hasPrefix("lock/") || path.hasPrefix("journal/hooks") { continue }
+                if path.hasPrefix("lock/") || path.hasPrefix("journal/hooks") || path.hasPrefix("cache/") { continue }
                 var folder: ObjCBool = false
                 FileManager.default.fileExists(atPath: state + "/" + path, isDirectory: &folder)
                 if !folder.boolValue { lines.append("file " + path) }
@@ -124,7 +124,7 @@ struct InstanceLifecycleTests {
                 "beparams": ["maxmem": 256, "vcpus": 1], "disks": [] as [Any], "tags": ["test"],
                 "nics": nics.enumerated().map { index, nic -> [String: Any] in
                     var entry: [String: Any] = [
-                        "mac": "52:54:00:12:34:5\(index)", "uuid": "003fc157-66a8-4e6d-8b7e-ec4f6975139\(index)",
+                        "mac": "52:54:00:12:34:5\(index)", "uuid": "\(index)03fc157-66a8-4e6d-8b7e-ec4f69751390",
                         "nicparams": ["mode": nic.mode, "link": nic.link],
                     ]
                     if let ip = nic.ip { entry["ip"] = ip }

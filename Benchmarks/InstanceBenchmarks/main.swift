@@ -1,0 +1,119 @@
+// taphouse-instancebench: `taphouse instance start --paused` of a diskless instance with two
+// bridged NICs (taps, the built-in Lua hook, qemu, QMP) side by side with launching qemu directly
+// with the same argv on two pre-made taps already on the bridge, each run through
+// `ip netns exec` in a namespace made for the run. Prints medians and the ratio (goal <= 1.15x).
+// Needs root and qemu. Run: swift build -c release --product taphouse --product
+// taphouse-instancebench && .build/release/taphouse-instancebench
+import Foundation
+import HostNet
+
+let rounds = 9
+let folder = "/tmp/th-ibench-\(getpid())"
+let namespace = "th-ibench-\(getpid())"
+let taphouse = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    .appendingPathComponent("taphouse").path
+let qemu = "/usr/bin/qemu-system-x86_64"
+// TCG where KVM cannot run guests (kvm_pvm) or is absent; a paused qemu runs no guest code either way.
+let tcg =
+    FileManager.default.fileExists(atPath: "/sys/module/kvm_pvm")
+    || !(FileManager.default.fileExists(atPath: "/sys/module/kvm_intel")
+        || FileManager.default.fileExists(atPath: "/sys/module/kvm_amd"))
+
+@discardableResult
+func run(_ argv: [String], _ what: String) throws -> CommandRunner.Output {
+    let output = try BlockingCommand.run(argv, timeout: .seconds(60))
+    guard output.status == 0 else { throw HostNetError(.command, what, detail: output.standardError) }
+    return output
+}
+func ip(_ arguments: [String]) throws {
+    try run(["/usr/sbin/ip"] + arguments, "ip " + arguments.joined(separator: " "))
+}
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+func kill(pidFile: String) {
+    guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+        let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    else { return }
+    kill(pid, SIGKILL)
+    while kill(pid, 0) == 0 { usleep(5_000) }
+}
+
+try FileManager.default.createDirectory(atPath: folder + "/site", withIntermediateDirectories: true)
+try ip(["netns", "add", namespace])
+defer {
+    try? ip(["netns", "del", namespace])
+    try? FileManager.default.removeItem(atPath: folder)
+}
+try ip(["-n", namespace, "link", "add", "br0", "type", "bridge"])
+try ip(["-n", namespace, "link", "set", "br0", "up"])
+
+let spec = """
+    {"name": "bench1", "uuid": "6b8e5ac4-5d1c-4a8b-9c47-2f0a1b9e7d31",
+     "hvparams": {"kvm_path": "\(qemu)", "serial_console": false\(tcg ? ", \"kvm_flag\": \"disabled\"" : "")},
+     "beparams": {"maxmem": 128, "vcpus": 1}, "disks": [],
+     "nics": [
+       {"mac": "52:54:00:00:00:01", "uuid": "003fc157-66a8-4e6d-8b7e-ec4f69751390", "nicparams": {"mode": "bridged", "link": "br0"}},
+       {"mac": "52:54:00:00:00:02", "uuid": "113fc157-66a8-4e6d-8b7e-ec4f69751391", "nicparams": {"mode": "bridged", "link": "br0"}}]}
+    """
+try Data(spec.utf8).write(to: URL(fileURLWithPath: folder + "/bench1.json"))
+let common = ["--state-dir", folder + "/state", "--hooks-dir", folder + "/site"]
+
+// The same argv taphouse runs, for the direct launch: the plan, the NICs on taps by name, -S.
+let plan = try run(
+    [taphouse, "plan", "--spec", folder + "/bench1.json", "--state-dir", folder + "/direct"], "taphouse plan")
+let planned = plan.standardOutput.split(separator: "\n").map(String.init)
+var direct = planned
+for (index, mac) in ["52:54:00:00:00:01", "52:54:00:00:00:02"].enumerated() {
+    let id = "nic-\(index)"
+    direct += [
+        "-netdev", "tap,id=\(id),ifname=bench\(index),script=no,downscript=no",
+        "-device", "virtio-net-pci,mac=\(mac),netdev=\(id),id=\(id),bus=pci.0,addr=0x\(12 + index)",
+    ]
+}
+direct.append("-S")
+try FileManager.default.createDirectory(atPath: folder + "/direct/pid", withIntermediateDirectories: true)
+try FileManager.default.createDirectory(atPath: folder + "/direct/ctrl", withIntermediateDirectories: true)
+
+let clock = ContinuousClock()
+var taphouseTimes: [Double] = []
+var directTimes: [Double] = []
+// One start first, unmeasured: it fills taphouse's qemu probe cache, as on a node that ran one.
+try run(
+    [
+        "/usr/sbin/ip", "netns", "exec", namespace, taphouse, "instance", "start", "--spec", folder + "/bench1.json",
+        "--paused",
+    ] + common, "warm-up start")
+try run(
+    ["/usr/sbin/ip", "netns", "exec", namespace, taphouse, "instance", "stop", "bench1", "--force"] + common, "stop")
+for _ in 0..<rounds {
+    usleep(200_000)
+    let start = clock.now
+    try run(
+        [
+            "/usr/sbin/ip", "netns", "exec", namespace, taphouse, "instance", "start", "--spec",
+            folder + "/bench1.json", "--paused",
+        ]
+            + common, "taphouse instance start")
+    taphouseTimes.append(seconds(clock.now - start))
+    try run(
+        ["/usr/sbin/ip", "netns", "exec", namespace, taphouse, "instance", "stop", "bench1", "--force"] + common, "stop"
+    )
+
+    for index in 0..<2 {
+        try ip(["-n", namespace, "tuntap", "add", "dev", "bench\(index)", "mode", "tap"])
+        try ip(["-n", namespace, "link", "set", "bench\(index)", "master", "br0", "up"])
+    }
+    usleep(200_000)
+    let directStart = clock.now
+    try run(["/usr/sbin/ip", "netns", "exec", namespace] + direct, "qemu")
+    directTimes.append(seconds(clock.now - directStart))
+    kill(pidFile: folder + "/direct/pid/bench1")
+    for index in 0..<2 { try ip(["-n", namespace, "link", "del", "bench\(index)"]) }
+}
+let (ours, theirs) = (median(taphouseTimes) * 1000, median(directTimes) * 1000)
+print("start of a paused diskless instance with 2 bridged NICs, median of \(rounds) (\(tcg ? "TCG" : "KVM"))")
+print("  taphouse instance start --paused:         \(String(format: "%.1f", ours)) ms (taps, hooks, qemu, QMP)")
+print("  qemu launched directly, pre-made taps:    \(String(format: "%.1f", theirs)) ms")
+print("  ratio: \(String(format: "%.2f", ours / theirs))x (goal <= 1.15x)")
