@@ -240,4 +240,55 @@ struct InstanceLifecycleTests {
         #expect(cleanup.status == 0, "\(cleanup.error)")
         try node.expectUnchanged(since: before)
     }
+
+    @Test func aSoftRebootStartsTheGuestAgainFromItsRuntimeAsTheUserItNames() throws {
+        let node = try Node()
+        let before = try node.snapshot()
+        let spec = try node.spec(
+            name: "guest6", nics: [("bridged", "br0", nil)],
+            extra: ["security_model": "user", "security_domain": "nobody"], guestIP: "10.99.0.6/24",
+            gateway: "10.99.0.1")
+        let start = try node.taphouse(["instance", "start", "--spec", spec])
+        #expect(start.status == 0, "\(start.error)")
+        #expect(try node.pings("10.99.0.6"))
+        func qemuUser() throws -> String? {
+            let pid = try String(contentsOfFile: node.state + "/pid/guest6", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            return status.split(separator: "\n").first { $0.hasPrefix("Uid:") }?.split(separator: "\t").dropFirst()
+                .first
+                .map(String.init)
+        }
+        #expect(try qemuUser() == String(getpwnam("nobody")!.pointee.pw_uid))
+        let firstPID = try String(contentsOfFile: node.state + "/pid/guest6", encoding: .utf8)
+
+        let reboot = try node.taphouse(["instance", "reboot", "guest6", "--timeout", "2"])
+        #expect(reboot.status == 0, "\(reboot.error)")
+        #expect(try String(contentsOfFile: node.state + "/pid/guest6", encoding: .utf8) != firstPID)
+        #expect(try qemuUser() == String(getpwnam("nobody")!.pointee.pw_uid))
+        #expect(try node.pings("10.99.0.6"))
+        let stop = try node.taphouse(["instance", "stop", "guest6", "--force"])
+        #expect(stop.status == 0, "\(stop.error)")
+        try node.expectUnchanged(since: before)
+    }
+
+    @Test func aStartCutShortIsClearedByTheNextStart() throws {
+        let node = try Node()
+        let before = try node.snapshot()
+        let spec = try node.spec(
+            name: "guest7", nics: [("bridged", "br0", nil)], guestIP: "10.99.0.7/24", gateway: "10.99.0.1")
+        #expect(try node.taphouse(["instance", "start", "--spec", spec, "--paused"]).status == 0)
+        // As if taphouse had been killed right after qemu started: qemu dies too, its state stays.
+        let pid = try #require(
+            pid_t(
+                try String(contentsOfFile: node.state + "/pid/guest7", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(pid, SIGKILL)
+        while kill(pid, 0) == 0 { usleep(20_000) }
+        let again = try node.taphouse(["instance", "start", "--spec", spec, "--paused"])
+        #expect(again.status == 0, "\(again.error)")
+        #expect(try node.ns.ip(["-o", "link", "show", "master", "br0"]).components(separatedBy: ": tap").count == 2)
+        #expect(try node.taphouse(["instance", "stop", "guest7", "--force"]).status == 0)
+        try node.expectUnchanged(since: before)
+    }
 }
