@@ -14,6 +14,9 @@ struct InstanceFiles {
     func nicFile(_ index: Int) -> String { "\(nicFolder)/\(index)" }
     var lock: String { "\(root)/lock/\(name)" }
     var chroot: String { paths.chrootDirectory(name) }
+    /// The uid a pool instance runs as.
+    var uid: String { "\(root)/uid/\(name)" }
+    var uidPool: String { "\(root)/uid-pool" }
     var quarantine: String { "\(root)/chroot-quarantine" }
     var sockets: [String] {
         [paths.qmpSocket(name), paths.eventsSocket(name), paths.serialSocket(name), paths.guestAgentSocket(name)]

@@ -11,11 +11,15 @@ import QMP
 public final class InstanceManager {
     public let paths: NodePaths
     public let hooks: HookDirectories
+    /// The uids `security_model=pool` instances run as.
+    public let uidPool: UIDPool
     private let logger: Logger
     private let runner: NetworkHookRunner
 
-    public init(stateDirectory: String, hooks: HookDirectories, logger: Logger) {
+    public init(stateDirectory: String, hooks: HookDirectories, uidPool: UIDPool = UIDPool(ranges: []), logger: Logger)
+    {
         paths = NodePaths(stateDirectory: stateDirectory)
+        self.uidPool = uidPool
         self.hooks = hooks
         self.logger = logger
         runner = NetworkHookRunner(directories: hooks, stateDirectory: stateDirectory, logger: logger)
@@ -63,6 +67,8 @@ public final class InstanceManager {
         let hv = runtime.hvparams
         var taps: [Tap] = []
         defer { for tap in taps { tap.close() } }
+        var lease: UIDLease?  // a pool uid stays locked until qemu runs under it
+        defer { lease?.unlock() }
         do {
             let network = try LinuxHost()
             let ovs = OVSCtl()
@@ -97,7 +103,12 @@ public final class InstanceManager {
                 }
                 options.user = user
             case "pool":
-                throw NodeError(.command, "security_model pool is not supported yet")
+                let taken = try UIDLease.take(from: uidPool, folder: files.uidPool)
+                lease = taken
+                rollback.add("uid \(taken.uid)") { UIDLease.release(taken.uid, folder: files.uidPool) }
+                let lease = taken
+                try write(Array("\(lease.uid)\n".utf8), to: files.uid, &rollback)
+                options.user = lease.user
             default: break
             }
             if hv.bool("use_chroot") {
@@ -274,7 +285,9 @@ public final class InstanceManager {
     }
 
     private func exists(_ files: InstanceFiles) -> Bool {
-        [files.runtime, files.pidFile, files.nicFolder].contains { FileManager.default.fileExists(atPath: $0) }
+        [files.runtime, files.pidFile, files.nicFolder, files.uid].contains {
+            FileManager.default.fileExists(atPath: $0)
+        }
     }
 
     private func probe(
@@ -343,7 +356,12 @@ public final class InstanceManager {
                 }
             }
         }
-        for path in files.sockets + [files.pidFile, files.runtime, files.spec, files.nicFolder] {
+        if let text = try? String(contentsOfFile: files.uid, encoding: .utf8),
+            let uid = UInt32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            UIDLease.release(uid, folder: files.uidPool)
+        }
+        for path in files.sockets + [files.pidFile, files.runtime, files.spec, files.nicFolder, files.uid] {
             guard FileManager.default.fileExists(atPath: path) else { continue }
             do {
                 try FileManager.default.removeItem(atPath: path)

@@ -10,7 +10,7 @@ struct InstanceCleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try node.manager.cleanup(name)
+            try node.manager().cleanup(name)
             print("cleaned up \(name)")
         }
     }

@@ -13,7 +13,7 @@ struct InstanceInfoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let info = try node.manager.info(name)
+            let info = try node.manager().info(name)
             if json {
                 print(try Self.encode(info))
                 return

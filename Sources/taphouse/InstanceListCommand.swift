@@ -11,7 +11,7 @@ struct InstanceListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let instances = node.manager.list()
+            let instances = try node.manager().list()
             if json {
                 print(try InstanceInfoCommand.encode(instances))
             } else {

@@ -11,7 +11,7 @@ struct InstanceRebootCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try await node.manager.reboot(name, timeout: .seconds(max(0, timeout)))
+            try await node.manager().reboot(name, timeout: .seconds(max(0, timeout)))
             print("rebooted \(name)")
         }
     }

@@ -20,7 +20,7 @@ struct InstanceStartCommand: AsyncParsableCommand {
             case .success(let value): parsed = value
             case .failure(let error): throw CommandFailure("\(spec): \(error)")
             }
-            try await node.manager.start(parsed, specText: Array(text), paused: paused)
+            try await node.manager().start(parsed, specText: Array(text), paused: paused)
             print("started \(parsed.name)")
         }
     }

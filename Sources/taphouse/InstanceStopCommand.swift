@@ -13,7 +13,7 @@ struct InstanceStopCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try node.manager.stop(name, force: force, timeout: .seconds(max(0, timeout)))
+            try node.manager().stop(name, force: force, timeout: .seconds(max(0, timeout)))
             print("stopped \(name)")
         }
     }

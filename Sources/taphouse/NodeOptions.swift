@@ -7,13 +7,27 @@ import Node
 struct NodeOptions: ParsableArguments {
     @OptionGroup var stateDirectory: StateDirectoryOption
     @OptionGroup var hooks: HooksDirectoryOption
+    @Option(
+        name: .customLong("uid-pool"),
+        help: "The uids for security_model=pool, as Ganeti writes them: 1000-5000,8000 (default: $TAPHOUSE_UID_POOL).")
+    var uidPool: String?
 
-    var manager: InstanceManager {
+    func manager() throws -> InstanceManager {
         // The verbs print what they did; the log carries warnings (a quarantined chroot, an ACPI
         // powerdown that timed out).
         var logger = Logger(label: "taphouse")
         logger.logLevel = .warning
-        return InstanceManager(stateDirectory: stateDirectory.resolved, hooks: hooks.directories, logger: logger)
+        return InstanceManager(
+            stateDirectory: stateDirectory.resolved, hooks: hooks.directories, uidPool: try pool(), logger: logger)
+    }
+
+    func pool() throws -> UIDPool {
+        let text = uidPool ?? ProcessInfo.processInfo.environment["TAPHOUSE_UID_POOL"] ?? ""
+        do {
+            return try UIDPool.parse(text)
+        } catch {
+            throw CommandFailure("--uid-pool: \(error.reason)")
+        }
     }
 }
 

@@ -46,11 +46,10 @@ struct InstanceLifecycleTests {
             }
         }
 
-        func taphouse(_ arguments: [String]) throws -> TaphouseBinary.Result {
+        func taphouse(_ arguments: [String], uidPool: String? = nil) throws -> TaphouseBinary.Result {
             try TaphouseBinary.run(
-                ["netns", "exec", ns.name, TaphouseBinary.path] + arguments + [
-                    "--state-dir", state, "--hooks-dir", site,
-                ],
+                ["netns", "exec", ns.name, TaphouseBinary.path] + arguments
+                    + ["--state-dir", state, "--hooks-dir", site] + (uidPool.map { ["--uid-pool", $0] } ?? []),
                 in: folder.path, executable: "/usr/sbin/ip")
         }
 
@@ -289,6 +288,29 @@ struct InstanceLifecycleTests {
         #expect(again.status == 0, "\(again.error)")
         #expect(try node.ns.ip(["-o", "link", "show", "master", "br0"]).components(separatedBy: ": tap").count == 2)
         #expect(try node.taphouse(["instance", "stop", "guest7", "--force"]).status == 0)
+        try node.expectUnchanged(since: before)
+    }
+
+    @Test func aPoolInstanceRunsAsAFreeUidWhichStopGivesBack() throws {
+        let node = try Node()
+        let before = try node.snapshot()
+        let nobody = getpwnam("nobody")!.pointee.pw_uid
+        let spec = try node.spec(
+            name: "guest8", nics: [("bridged", "br0", nil)], extra: ["security_model": "pool"],
+            guestIP: "10.99.0.8/24", gateway: "10.99.0.1")
+        let other = try node.spec(
+            name: "guest9", nics: [("bridged", "br0", nil)], extra: ["security_model": "pool"],
+            guestIP: "10.99.0.9/24", gateway: "10.99.0.1")
+        let start = try node.taphouse(["instance", "start", "--spec", spec, "--paused"], uidPool: "\(nobody)")
+        #expect(start.status == 0, "\(start.error)")
+        #expect(try String(contentsOfFile: node.state + "/uid/guest8", encoding: .utf8) == "\(nobody)\n")
+        #expect(FileManager.default.fileExists(atPath: node.state + "/uid-pool/\(nobody)"))
+        // Its only uid runs qemu now: the pool has none left.
+        let refused = try node.taphouse(["instance", "start", "--spec", other, "--paused"], uidPool: "\(nobody)")
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("no unused uid in the uid pool"), "\(refused.error)")
+        #expect(try node.taphouse(["instance", "stop", "guest8", "--force"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: node.state + "/uid-pool/\(nobody)"))
         try node.expectUnchanged(since: before)
     }
 }
