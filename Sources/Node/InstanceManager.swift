@@ -4,6 +4,7 @@ import HostNet
 import Logging
 import QEMU
 import QMP
+import SystemPackage
 
 /// Starts, stops, reboots, lists, describes and cleans up the qemu instances of this node.
 /// Every operation on an instance holds its lock; a failed start undoes everything it did (qemu,
@@ -92,8 +93,20 @@ public final class InstanceManager {
             }
             step = "preparing the node"
             var options = ExecutionOptions(taps: [], stopped: true)
-            if hv.bool("vhost_net"), !FileManager.default.fileExists(atPath: "/dev/vhost-net") {
-                throw NodeError(.file, "vhost_net is on, but this node has no /dev/vhost-net")
+            // vhost: one /dev/vhost-net fd per queue of each virtio NIC, handed over with the taps.
+            var vhost: [[FileDescriptor]] = Array(repeating: [], count: taps.count)
+            defer { for fd in vhost.joined() { try? fd.close() } }
+            if hv.bool("vhost_net") {
+                guard FileManager.default.fileExists(atPath: "/dev/vhost-net") else {
+                    throw NodeError(.file, "vhost_net is on, but this node has no /dev/vhost-net")
+                }
+                for (index, nic) in runtime.nics.enumerated() where nic.hvinfo?.driver.hasPrefix("virtio-net") ?? false
+                {
+                    for _ in taps[index].fds {
+                        vhost[index].append(
+                            try FileDescriptor.open("/dev/vhost-net", .readWrite, options: [.closeOnExec]))
+                    }
+                }
             }
             switch hv.string("security_model") {
             case "user":
@@ -121,11 +134,15 @@ public final class InstanceManager {
             try FileManager.default.createDirectory(
                 atPath: (paths.qmpSocket(files.name) as NSString).deletingLastPathComponent,
                 withIntermediateDirectories: true)
-            // qemu gets the tap fds as 3, 4, ... in NIC order, and no other descriptor of ours.
-            var next: Int32 = 3
-            options.taps = taps.map { tap in
-                defer { next += Int32(tap.fds.count) }
-                return TapHandles(fds: (0..<Int32(tap.fds.count)).map { next + $0 })
+            // qemu gets the tap (and vhost) fds as 3, 4, ... in NIC order, and no other
+            // descriptor of ours.
+            var passing: [Int32] = []
+            func handOver(_ fd: FileDescriptor) -> Int32 {
+                passing.append(fd.rawValue)
+                return Int32(2 + passing.count)
+            }
+            options.taps = zip(taps, vhost).map { tap, vhostFds in
+                TapHandles(fds: tap.fds.map(handOver), vhostFds: vhostFds.map(handOver))
             }
             let argv = try QemuPlanner.commandLine(runtime, features: features, options: options)
 
@@ -133,8 +150,7 @@ public final class InstanceManager {
             rollback.add("qemu") {
                 if let qemu = QemuProcess.find(pidFile: files.pidFile) { _ = qemu.terminate(grace: .seconds(2)) }
             }
-            let output = try BlockingCommand.run(
-                argv, timeout: .seconds(60), passing: taps.flatMap { $0.fds.map(\.rawValue) })
+            let output = try BlockingCommand.run(argv, timeout: .seconds(60), passing: passing)
             guard output.status == 0 else {
                 throw fail("exit status \(output.status)", qemuOutput: output.standardError)
             }

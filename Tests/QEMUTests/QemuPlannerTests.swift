@@ -429,3 +429,43 @@ struct DeviceIDTests {
         }
     }
 }
+
+@Suite("NIC arguments at execution")
+struct NICArgumentTests {
+    static func runtime(nicType: String = "paravirtual") throws -> QemuRuntime {
+        let text = """
+            {"name": "web1", "uuid": "6b8e5ac4-5d1c-4a8b-9c47-2f0a1b9e7d31", "beparams": {"maxmem": 128, "vcpus": 1},
+             "hvparams": {"nic_type": "\(nicType)"}, "disks": [], "nics": [
+               {"mac": "52:54:00:00:00:01", "uuid": "003fc157-66a8-4e6d-8b7e-ec4f69751390", "nicparams": {"mode": "bridged", "link": "br0"}},
+               {"mac": "52:54:00:00:00:02", "ip": "192.0.2.10", "uuid": "113fc157-66a8-4e6d-8b7e-ec4f69751391", "nicparams": {"mode": "routed", "link": "100"}}]}
+            """
+        let spec = try InstanceSpec.parse(json: Data(text.utf8))
+        return try QemuPlanner.plan(
+            spec, features: QemuFeatures(version: QemuVersion(7, 2, 0)), paths: NodePaths(stateDirectory: "/run/t")
+        ).runtime
+    }
+
+    @Test func oneQueueIsFdAndSeveralAreFdsWithVhostAndMultiqueueVectors() throws {
+        let argv = try QemuPlanner.nicArguments(
+            Self.runtime(), taps: [TapHandles(fds: [3]), TapHandles(fds: [4, 5], vhostFds: [6, 7])])
+        #expect(
+            argv == [
+                "-netdev", "tap,id=nic-003fc157-66a8-4e6d,fd=3",
+                "-device",
+                "virtio-net-pci,mac=52:54:00:00:00:01,netdev=nic-003fc157-66a8-4e6d,id=nic-003fc157-66a8-4e6d,bus=pci.0,addr=0xc",
+                "-netdev", "tap,id=nic-113fc157-66a8-4e6d,fds=4:5,vhost=on,vhostfds=6:7",
+                "-device",
+                "virtio-net-pci,mac=52:54:00:00:00:02,netdev=nic-113fc157-66a8-4e6d,id=nic-113fc157-66a8-4e6d,bus=pci.0,addr=0xd,mq=on,vectors=6",
+            ])
+    }
+
+    @Test func mismatchedTapsAndNonVirtioMultiqueueAreRefused() throws {
+        #expect(throws: SpecError("nics", "2 NICs but 1 taps were opened")) {
+            try QemuPlanner.nicArguments(Self.runtime(), taps: [TapHandles(fds: [3])])
+        }
+        #expect(throws: SpecError("nics[1]", "2 queues need a virtio NIC, not e1000")) {
+            try QemuPlanner.nicArguments(
+                Self.runtime(nicType: "e1000"), taps: [TapHandles(fds: [3]), TapHandles(fds: [4, 5])])
+        }
+    }
+}
