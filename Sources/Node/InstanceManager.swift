@@ -14,13 +14,22 @@ public final class InstanceManager {
     public let hooks: HookDirectories
     /// The uids `security_model=pool` instances run as.
     public let uidPool: UIDPool
+    /// The qemu binaries a spec's `kvm_path` may name: the node decides what runs as root, a
+    /// spec only picks among them.
+    public let qemuBinaries: Set<String>
+    public static let defaultQemuBinaries: Set<String> = [
+        "/usr/bin/qemu-system-x86_64", "/usr/bin/kvm", "/usr/libexec/qemu-kvm",
+    ]
     private let logger: Logger
     private let runner: NetworkHookRunner
 
-    public init(stateDirectory: String, hooks: HookDirectories, uidPool: UIDPool = UIDPool(ranges: []), logger: Logger)
-    {
+    public init(
+        stateDirectory: String, hooks: HookDirectories, uidPool: UIDPool = UIDPool(ranges: []),
+        qemuBinaries: Set<String> = InstanceManager.defaultQemuBinaries, logger: Logger
+    ) {
         paths = NodePaths(stateDirectory: stateDirectory)
         self.uidPool = uidPool
+        self.qemuBinaries = qemuBinaries
         self.hooks = hooks
         self.logger = logger
         runner = NetworkHookRunner(directories: hooks, stateDirectory: stateDirectory, logger: logger)
@@ -35,6 +44,11 @@ public final class InstanceManager {
         defer { withExtendedLifetime(lock) {} }
         try reconcile(files, "start")
         let features = try await probe(spec.hvparams.string("kvm_path"), spec.name, "start")
+        do {
+            try spec.hvparams.checkOnNode(LocalNodeFacts.make(features: features))
+        } catch {
+            throw InstanceError(spec.name, "start", step: "checking the node", error.description)
+        }
         let plan: QemuPlan
         do {
             plan = try QemuPlanner.plan(spec, features: features, paths: paths)
@@ -311,6 +325,12 @@ public final class InstanceManager {
     ) async throws(InstanceError)
         -> QemuFeatures
     {
+        guard qemuBinaries.contains(qemu) else {
+            throw InstanceError(
+                name, operation, step: "checking the node",
+                "hvparams.kvm_path: \(qemu) is not one of this node's qemu binaries (\(qemuBinaries.sorted().joined(separator: ", "))); a node adds one with --qemu-binary"
+            )
+        }
         do {
             return try await QemuProbe.features(of: qemu, cache: paths.stateDirectory + "/cache")
         } catch {

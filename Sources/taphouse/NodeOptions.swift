@@ -11,6 +11,12 @@ struct NodeOptions: ParsableArguments {
         name: .customLong("uid-pool"),
         help: "The uids for security_model=pool, as Ganeti writes them: 1000-5000,8000 (default: $TAPHOUSE_UID_POOL).")
     var uidPool: String?
+    @Option(
+        name: .customLong("qemu-binary"),
+        help:
+            "A qemu binary specs may name in kvm_path, besides the usual ones (repeatable; also $TAPHOUSE_QEMU_BINARIES, colon-separated)."
+    )
+    var qemuBinaries: [String] = []
 
     func manager() throws -> InstanceManager {
         // The verbs print what they did; the log carries warnings (a quarantined chroot, an ACPI
@@ -18,7 +24,11 @@ struct NodeOptions: ParsableArguments {
         var logger = Logger(label: "taphouse")
         logger.logLevel = .warning
         return InstanceManager(
-            stateDirectory: stateDirectory.resolved, hooks: hooks.directories, uidPool: try pool(), logger: logger)
+            stateDirectory: stateDirectory.resolved, hooks: hooks.directories, uidPool: try pool(),
+            qemuBinaries: InstanceManager.defaultQemuBinaries.union(qemuBinaries).union(
+                (ProcessInfo.processInfo.environment["TAPHOUSE_QEMU_BINARIES"] ?? "").split(separator: ":").map(
+                    String.init)),
+            logger: logger)
     }
 
     func pool() throws -> UIDPool {

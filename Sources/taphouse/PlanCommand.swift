@@ -32,6 +32,9 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var stateDirectory: StateDirectoryOption
 
+    @Option(name: .customLong("qemu-binary"), help: "A qemu binary specs may name in kvm_path, besides the usual ones.")
+    var qemuBinaries: [String] = []
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -62,7 +65,15 @@ struct PlanCommand: AsyncParsableCommand {
                     String(decoding: try InputFile.read($0, what: "device list"), as: UTF8.self)
                 })
         } else {
-            features = try await QemuProbe.features(of: specification.hvparams.string("kvm_path"))
+            // Run only a qemu the node knows: the spec picks among them, never names a program.
+            let qemu = specification.hvparams.string("kvm_path")
+            let known = InstanceManager.defaultQemuBinaries.union(qemuBinaries)
+            guard known.contains(qemu) else {
+                throw CommandFailure(
+                    "\(spec): hvparams.kvm_path: \(qemu) is not one of this node's qemu binaries (\(known.sorted().joined(separator: ", "))); add it with --qemu-binary, or give --qemu-help"
+                )
+            }
+            features = try await QemuProbe.features(of: qemu)
         }
         let paths = NodePaths(stateDirectory: stateDirectory.resolved)
         let planned = Result { () throws(SpecError) in

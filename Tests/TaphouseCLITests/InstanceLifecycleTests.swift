@@ -313,4 +313,20 @@ struct InstanceLifecycleTests {
         #expect(!FileManager.default.fileExists(atPath: node.state + "/uid-pool/\(nobody)"))
         try node.expectUnchanged(since: before)
     }
+
+    @Test func aSpecCannotNameAProgramForTheNodeToRun() throws {
+        let node = try Node()
+        let before = try node.snapshot()
+        let spec = try node.spec(
+            name: "guest10", nics: [("bridged", "br0", nil)], extra: ["kvm_path": "/usr/bin/touch"],
+            guestIP: "10.99.0.10/24", gateway: "10.99.0.1")
+        let start = try node.taphouse(["instance", "start", "--spec", spec])
+        #expect(start.status == 1)
+        #expect(
+            start.error.hasPrefix(
+                "start guest10: checking the node: hvparams.kvm_path: /usr/bin/touch is not one of this node's qemu binaries"
+            ),
+            "\(start.error)")
+        try node.expectUnchanged(since: before)
+    }
 }
