@@ -14,6 +14,7 @@
 #include <lualib.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static const int CLUA_REGISTRYINDEX = LUA_REGISTRYINDEX;
@@ -199,9 +200,15 @@ static inline void clua_pushswift(lua_State *L, lua_CFunction dispatch, void *bo
     lua_pushcclosure(L, clua_trampoline, 2);
 }
 
+/// The chunk name of LuaKit's sandbox prelude: trusted code whose frames are never the place
+/// an error is reported at.
+#define CLUA_SANDBOX_CHUNK "=[LuaKit sandbox]"
+
 /// Message handler for the outer pcall: returns a table with the message (non-string error
 /// objects go through __tostring as lua.c does), the traceback, and the source and line of the
-/// innermost Lua frame, for errors whose message carries no position.
+/// innermost Lua frame outside the sandbox prelude, for errors whose message carries no
+/// position (an error the prelude raises on behalf of a C function, as a write to a read-only
+/// table from `table.insert`, belongs to the code that called the C function).
 static inline int clua_msghandler(lua_State *L) {
     const char *msg = lua_tostring(L, 1);
     if (msg == NULL) {
@@ -218,7 +225,7 @@ static inline int clua_msghandler(lua_State *L) {
     lua_setfield(L, t, "traceback");
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
-        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, CLUA_SANDBOX_CHUNK) != 0) {
             lua_pushstring(L, ar.source);
             lua_setfield(L, t, "source");
             lua_pushinteger(L, ar.currentline);

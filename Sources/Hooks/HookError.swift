@@ -1,5 +1,8 @@
-/// A hook that failed, or the machinery around it: which instance, which NIC, which hook file
-/// and line, and what happened (plus what undoing it could not put back).
+import LuaKit
+
+/// A hook that failed, or the machinery around it: which instance, which NIC (none for the
+/// console policy), which hook file and line, and what happened (plus what undoing it could not
+/// put back).
 ///
 /// `description` reads `instance web1, NIC 0: hooks/network/bridged.lua:31: bridge br9 has no
 /// vlan_filtering`.
@@ -11,7 +14,8 @@ public struct HookError: Error, Sendable, CustomStringConvertible {
         case host
         /// No hook serves the NIC's mode (an `ext` NIC without a site hook).
         case missingHook
-        /// The hook file does not return what a network hook must.
+        /// The hook file does not return what the hook must (a network hook's `up`, a console
+        /// hook's `console`), or its function returned something taphouse refuses.
         case badHook
         /// The journal could not be written or read.
         case journal
@@ -49,5 +53,15 @@ public struct HookError: Error, Sendable, CustomStringConvertible {
         text += message
         if !undoFailures.isEmpty { text += " (undo left: \(undoFailures.joined(separator: "; ")))" }
         return text
+    }
+}
+
+extension HookError {
+    /// A hook's Lua failure, with its file, line and traceback: `.badHook` when the file does
+    /// not return the function asked for, `.hook` for everything else.
+    init(_ error: LuaError, instance: String?, nicIndex: Int? = nil) {
+        self.init(
+            error.code == .missingFunction ? .badHook : .hook, error.message, instance: instance, nicIndex: nicIndex,
+            hookFile: error.file, line: error.line, traceback: error.traceback)
     }
 }

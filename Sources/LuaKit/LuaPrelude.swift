@@ -1,12 +1,16 @@
+import CLua
+
 /// The trusted Lua code that builds the sandbox, run once per state before any other code.
 ///
 /// It runs with the full base library, captures what it needs in locals, and returns the
-/// functions the state uses afterwards: `newenv` (a fresh global table per call) and the
-/// sandboxed replacements of `print`, `load`, `require` and `collectgarbage`. Nothing in the
+/// functions the state uses afterwards: `newenv` (a fresh global table per call), `readonly`
+/// (a read-only view of a table argument) and the sandboxed replacements of `print`, `load`,
+/// `require` and `collectgarbage`. Nothing in the
 /// sandbox can reach the real global table, the real library tables or the string metatable,
 /// so nothing a call does to them can outlive the call.
 enum LuaPrelude {
-    static let chunkName = "=[LuaKit sandbox]"
+    /// The prelude's chunk name; the C message handler knows it too, to skip its frames.
+    static let chunkName = CLUA_SANDBOX_CHUNK
 
     static let source = #"""
         local host, S = ...
@@ -139,6 +143,42 @@ enum LuaPrelude {
           return setmetatable(env, envmeta)
         end
 
-        return newenv
+        -- A read-only view of a table handed to a call: reads go through (nested tables are viewed
+        -- the same way), writes raise at the writer's line. The table itself stays out of reach.
+        local function readonly(t, name)
+          local views = {}
+          local function path(k)
+            if type(k) == "number" then return name .. "[" .. tostring(k) .. "]" end
+            return name .. "." .. tostring(k)
+          end
+          local function view(k, v)
+            if type(v) ~= "table" then return v end
+            local seen = views[k]
+            if seen == nil then
+              seen = readonly(v, path(k))
+              views[k] = seen
+            end
+            return seen
+          end
+          local proxy = {}
+          setmetatable(proxy, {
+            __index = function(_, k) return view(k, t[k]) end,
+            __newindex = function(_, k)
+              error("cannot set " .. path(k) .. ": " .. name .. " is read-only", 2)
+            end,
+            __len = function() return #t end,
+            __pairs = function()
+              return function(_, k)
+                local nk, nv = next(t, k)
+                if nk == nil then return nil end
+                return nk, view(nk, nv)
+              end, proxy, nil
+            end,
+            __metatable = false,
+          })
+          return proxy
+        end
+
+        return newenv, readonly
         """#
 }

@@ -22,6 +22,8 @@ public final class LuaState {
     var callbacks: [LuaCallback] = []
     /// Registry reference of `newenv` from the prelude.
     var newEnvRef: Int32 = 0
+    /// Registry reference of `readonly` from the prelude.
+    var readOnlyRef: Int32 = 0
     /// Registry reference of the prelude's per-call state table `S` (`env`, `loaded`).
     var callStateRef: Int32 = 0
     /// Registry references of the master table of each Swift module.
@@ -157,6 +159,27 @@ public final class LuaState {
         _ chunk: LuaChunk, function: String? = nil, arguments: [LuaValue] = [],
         opaque: LuaValue.OpaquePolicy = .refuse
     ) throws(LuaError) -> [LuaValue] {
+        try run(chunk, function: function, arguments: arguments, readOnly: [:], opaque: opaque).values
+    }
+
+    /// Calls `function` of the table a chunk returns, as ``call(_:function:arguments:opaque:)``
+    /// does, and tells where that function is defined, so that a caller checking what it
+    /// returned can point at it.
+    /// - Parameter readOnly: arguments (by index, from 0) handed over as read-only views, with
+    ///   the name a write's error calls them by (`cannot set instance.name: instance is
+    ///   read-only`). A view reads through to the table (nested tables are views too, `#`,
+    ///   `pairs` and `ipairs` work); `next` and `rawget` see an empty table.
+    public func callFunction(
+        _ chunk: LuaChunk, _ function: String, arguments: [LuaValue], readOnly: [Int: String] = [:],
+        opaque: LuaValue.OpaquePolicy = .refuse
+    ) throws(LuaError) -> LuaCallResult {
+        try run(chunk, function: function, arguments: arguments, readOnly: readOnly, opaque: opaque)
+    }
+
+    private func run(
+        _ chunk: LuaChunk, function: String?, arguments: [LuaValue], readOnly: [Int: String],
+        opaque: LuaValue.OpaquePolicy
+    ) throws(LuaError) -> LuaCallResult {
         guard chunk.owner == ObjectIdentifier(self) else {
             preconditionFailure("chunk \(chunk.name) belongs to another LuaState")
         }
@@ -176,6 +199,7 @@ public final class LuaState {
         lua_pushvalue(L, env)
         lua_setupvalue(L, -2, 1)  // _ENV of the main chunk, shared by every function it defines
 
+        var definition: (file: String?, line: Int?) = (nil, nil)
         if let function {
             try protectedCall(arguments: 0, results: 1, chunk: chunk.name)
             let returned = lua_type(L, -1)
@@ -193,12 +217,44 @@ public final class LuaState {
                     "returned a table whose '\(function)' is \(LuaState.typeName(lua_type(L, -1))), not a function",
                     file: chunk.name)
             }
+            definition = definedAt()
             lua_rotate(L, -2, 1)
             lua_settop(L, -2)
         }
         try pushAll(arguments, what: "argument", file: chunk.name)
+        for (index, name) in readOnly.sorted(by: { $0.key < $1.key }) where arguments.indices.contains(index) {
+            try makeReadOnly(lua_gettop(L) - Int32(arguments.count) + Int32(index) + 1, name: name, chunk)
+        }
         try protectedCall(arguments: Int32(arguments.count), results: LUA_MULTRET, chunk: chunk.name)
-        return try readAll(from: env + 1, what: "result", opaque: opaque, file: chunk.name)
+        return LuaCallResult(
+            values: try readAll(from: env + 1, what: "result", opaque: opaque, file: chunk.name),
+            file: definition.file, line: definition.line)
+    }
+
+    /// Where the function on top of the stack (left there) is defined: its chunk's display name
+    /// and first line; `nil`s for a C function.
+    private func definedAt() -> (file: String?, line: Int?) {
+        var record = lua_Debug()
+        lua_pushvalue(L, -1)
+        guard lua_getinfo(L, ">S", &record) != 0, record.linedefined >= 0, let source = record.source else {
+            return (nil, nil)
+        }
+        // `source` is the whole chunk name (only `short_src` is shortened).
+        let file = LuaState.displayName(ofChunkName: String(cString: source))
+        return (file, record.linedefined > 0 ? Int(record.linedefined) : nil)
+    }
+
+    /// Replaces the table at stack index `index` with a read-only view of it (other values
+    /// stay as they are).
+    private func makeReadOnly(_ index: Int32, name: String, _ chunk: LuaChunk) throws(LuaError) {
+        guard lua_type(L, index) == LUA_TTABLE else { return }
+        lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(readOnlyRef))
+        lua_pushvalue(L, index)
+        pushString(name)
+        let status = clua_pcall(L, 2, 1)
+        guard status == LUA_OK else { throw callError(status: status, chunk: chunk.name) }
+        lua_copy(L, -1, index)
+        lua_settop(L, -2)
     }
 
     /// Resets the budgets, arms the hook, and leaves a fresh environment on the stack.

@@ -26,6 +26,17 @@ public struct HookDirectories: Sendable, Hashable {
         return roots
     }
 
+    /// The file serving the hook at `relative` (`network/bridged.lua`, `console.lua`): the
+    /// site's if it has one, else the built-in one; `nil` when neither exists.
+    public func hookFile(_ relative: String) -> (path: String, builtin: Bool)? {
+        if let site {
+            let path = "\(site)/\(relative)"
+            if FileManager.default.fileExists(atPath: path) { return (path, false) }
+        }
+        let path = "\(builtin)/\(relative)"
+        return FileManager.default.fileExists(atPath: path) ? (path, true) : nil
+    }
+
     /// The install's folders, found next to the running executable: `<prefix>/share/taphouse`
     /// when installed, or the source tree when run from `.build/<config>/`.
     public static func installed(site: String?) -> HookDirectories {

@@ -42,20 +42,15 @@ public final class NetworkHookRunner {
     /// The hook file serving `mode`, and whether it is the built-in one.
     public func hookFile(mode: String) throws(HookError) -> (path: String, builtin: Bool) {
         guard HookModes.isValid(mode) else { throw HookError(.missingHook, "\"\(mode)\" is not a NIC mode") }
-        if let site = directories.site {
-            let path = "\(site)/network/\(mode).lua"
-            if FileManager.default.fileExists(atPath: path) { return (path, false) }
-        }
+        let relative = "network/\(mode).lua"
+        // ext is served by the site only, even if a built-in ext.lua were installed.
+        if let found = directories.hookFile(relative), mode != "ext" || !found.builtin { return found }
         if mode == "ext" {
             throw HookError(
                 .missingHook,
                 "mode ext has no built-in hook: put one at \(directories.site ?? "<hooks dir>")/network/ext.lua")
         }
-        let path = "\(directories.builtin)/network/\(mode).lua"
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw HookError(.missingHook, "no hook for mode \(mode) (looked for \(path))")
-        }
-        return (path, true)
+        throw HookError(.missingHook, "no hook for mode \(mode) (looked for \(directories.builtin)/\(relative))")
     }
 
     /// The `nic` table a hook gets (design section 4.2): Ganeti's environment, typed.
@@ -87,9 +82,6 @@ public final class NetworkHookRunner {
         instance: String, tags: [String], nic: NICSpec, index: Int, interface: String, phase: Phase? = nil,
         network: HostNetwork, ovs: OpenVSwitch?, dryRun: Bool = false
     ) throws(HookError) -> [String] {
-        func failure(_ code: HookError.Code, _ message: String, file: String? = nil, line: Int? = nil) -> HookError {
-            HookError(code, message, instance: instance, nicIndex: index, hookFile: file, line: line)
-        }
         let (path, _) = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode) }
         let (source, version) = try attributed(instance, index) { () throws(HookError) in try text(of: path) }
         let journalPath = Journal.path(stateDirectory: stateDirectory, instance: instance, nicIndex: index)
@@ -116,9 +108,7 @@ public final class NetworkHookRunner {
         do {
             try call(path: path, source: source, version: version, function: "up", nic: table, host: host)
         } catch {
-            var hookError = failure(.hook, error.message, file: error.file, line: error.line)
-            hookError.traceback = error.traceback
-            if error.code == .missingFunction { hookError.code = .badHook }
+            var hookError = HookError(error, instance: instance, nicIndex: index)
             if let journal {
                 hookError.undoFailures = JournalUndo.run(journal.entries, network: network, ovs: ovs)
                 try? journal.remove()
@@ -159,10 +149,7 @@ public final class NetworkHookRunner {
         } catch  where error.code == .missingFunction {
             // No down of its own: the journal's undo is the down.
         } catch {
-            var hookError = HookError(
-                .hook, error.message, instance: instance, nicIndex: index, hookFile: error.file, line: error.line)
-            hookError.traceback = error.traceback
-            downError = hookError
+            downError = HookError(error, instance: instance, nicIndex: index)
         }
         var calls = host.calls
         if let journal {

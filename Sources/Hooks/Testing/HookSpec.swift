@@ -20,6 +20,38 @@ struct HookSpec {
     struct ExpectedError {
         var message: String?
         var line: Int?
+
+        /// `expect.error`: a part of the message, or `{ message = ..., line = ... }`.
+        static func read(_ value: LuaValue) throws(SpecError) -> ExpectedError? {
+            switch value {
+            case .nil: return nil
+            case .string(let message): return ExpectedError(message: message)
+            case let value:
+                let error = try SpecTable(value, path: "expect.error")
+                try error.only(["message", "line"])
+                return ExpectedError(message: try error.string("message"), line: try error.integer("line"))
+            }
+        }
+
+        /// What differs between this expectation and what `action` threw, one failure each.
+        func failures(_ thrown: HookError?, action: String) -> [String] {
+            guard let thrown else {
+                return [
+                    "\(action) succeeded\n  expected: an error\(message.map { " containing \"\($0)\"" } ?? "")\n  actual:   no error"
+                ]
+            }
+            var failures: [String] = []
+            if let message, !thrown.description.contains(message) {
+                failures.append(
+                    "the error differs\n  expected: an error containing \"\(message)\"\n  actual:   \(thrown)")
+            }
+            if let line, thrown.line != line {
+                failures.append(
+                    "the error's hook line differs\n  expected: line \(line)\n  actual:   \(thrown.line.map { "line \($0)" } ?? "no line") (\(thrown))"
+                )
+            }
+            return failures
+        }
     }
 
     static let fields: Set<String> = [
@@ -118,14 +150,7 @@ struct HookSpec {
             try expect.only(["calls", "host", "error"])
             expectedCalls = try expect.strings("calls")
             expectedHost = try expect.table("host")
-            switch expect["error"] {
-            case .nil: expectedError = nil
-            case .string(let message): expectedError = ExpectedError(message: message)
-            case let value:
-                let error = try SpecTable(value, path: "expect.error")
-                try error.only(["message", "line"])
-                expectedError = ExpectedError(message: try error.string("message"), line: try error.integer("line"))
-            }
+            expectedError = try ExpectedError.read(expect["error"])
         }
         switch spec["properties"] {
         case .nil: (checkUndo, checkTwice) = (true, true)

@@ -34,16 +34,35 @@ local test = {}
 ---@field calls? string[] every host call the hook makes, in order
 ---@field host? taphouse.SpecHost the host after the hook
 ---@field error? string|{message: string?, line: integer?} the hook fails: a part of the message, and the hook's line
+---@field console? taphouse.Console what the console hook returns (console cases; without it, the default)
 
----One case of a hook spec.
+---The instance of a console case; what is left out defaults.
+---@class taphouse.SpecConsoleInstance
+---@field name? string `instance1.example.com` when nil
+---@field primary_node? string `node1.example.com` when nil
+---@field network_port? integer
+---@field tags? string[]
+---@field hvparams? table hypervisor parameters over the catalog's defaults (checked as in a spec)
+
+---What a console case runs the console hook with.
+---@class taphouse.SpecConsole
+---@field instance? taphouse.SpecConsoleInstance
+---@field default? taphouse.Console the default the hook gets; nil: what taphouse computes for the instance
+---@field ssh_user? string the node's ssh user; `root` when nil
+---@field ssh_port? integer the node's ssh port; 22 when nil
+---@field command? string[] the serial console argv; `taphouse instance console NAME` when nil
+
+---One case of a hook spec: a network case, or a console case (`console`, with only `site`,
+---`expect` and `skip` besides).
 ---@class taphouse.SpecCase
+---@field console? taphouse.SpecConsole makes the case a console case
 ---@field hook? string the NIC mode whose hook runs; with `nic`, it must agree with `nic.MODE`
 ---@field nic? table the NIC's fields, Ganeti-named as in `taphouse.Nic` (not ACTION, MIGRATION_PHASE); the rest default
 ---@field instance? table a whole instance spec, as its JSON has it, instead of `nic`
 ---@field nic_index? integer which of the instance's NICs; 0 when nil
 ---@field interface? string the tap's name; `tap0` when nil
 ---@field others? table[] other NICs of the node (fields over the case's `nic`, each with its own INTERFACE), brought up before the action checked (for `down`, after the case's own up)
----@field site? table<string, string> hook source by mode, for this case only
+---@field site? table<string, string> hook source by mode (`console` in a console case), for this case only
 ---@field host? taphouse.SpecHost the fake host before the hook runs
 ---@field action? "up"|"down" `up` when nil
 ---@field phase? "pre"|"post" the migration phase

@@ -123,3 +123,43 @@
 ---@class taphouse.Vlan
 ---@field access? integer the untagged (native) VLAN
 ---@field trunks integer[] the tagged VLANs
+
+---How a client reaches an instance's console: what `console.lua` gets as `default` and returns.
+---Each kind has exactly its fields: ssh `host`, `port`, `user`, `command`; vnc `host`, `port`,
+---`display`; spice `host`, `port`, `tls_port` (optional); message `message`. Ports are
+---integers in 1-65535.
+---@class taphouse.Console
+---@field kind "ssh"|"vnc"|"spice"|"message"
+---@field host? string where to connect (ssh, vnc, spice); for vnc and spice the bind address as configured
+---@field port? integer the ssh, VNC or SPICE port
+---@field user? string the ssh user (ssh)
+---@field command? string[] the argv to run on `host` with a tty (ssh)
+---@field display? integer the VNC display, `port - 5900` natively (vnc)
+---@field tls_port? integer the port that speaks TLS (spice, when `spice_use_tls` is on)
+---@field message? string why there is no console (message)
+
+---The console hypervisor parameters of an instance, with the catalog's defaults filled in.
+---@class taphouse.ConsoleHvparams
+---@field serial_console boolean
+---@field serial_speed integer
+---@field vnc_bind_address string empty: no VNC
+---@field vnc_tls boolean
+---@field vnc_x509_path string
+---@field vnc_x509_verify boolean
+---@field vnc_password_file string
+---@field spice_bind string empty: no SPICE
+---@field spice_ip_version integer 0, 4 or 6
+---@field spice_use_tls boolean
+---@field spice_password_file string
+
+---The instance a console policy runs for, read-only: a write raises an error.
+---@class taphouse.ConsoleInstance
+---@field name string
+---@field primary_node string the node the instance runs on
+---@field network_port? integer the VNC or SPICE port
+---@field tags string[]
+---@field hvparams taphouse.ConsoleHvparams
+
+---What `console.lua` returns.
+---@class taphouse.ConsoleHook
+---@field console fun(instance: taphouse.ConsoleInstance, default: taphouse.Console): taphouse.Console
