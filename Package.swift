@@ -91,7 +91,7 @@ let package = Package(
             path: "Benchmarks/LuaKitBenchmarks"
         ),
         // Helpers shared by the test targets (temporary folders, ...).
-        .target(name: "TestSupport", dependencies: ["HostNet"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["HostNet", "CLinux"], path: "Tests/TestSupport"),
         // Bridged up of 20 NICs: the Lua hook against a fork-per-command shell script, on real taps;
         // run as root: `swift run -c release taphouse-netbench`.
         .executableTarget(

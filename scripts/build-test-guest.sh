@@ -13,12 +13,14 @@
 #
 # Guest kernel command line (the kernel ignores dotted names; /init reads /proc/cmdline):
 #   console=ttyS0             where /init reports (use it: the markers go to /dev/console)
-#   guest.ip=ADDR/PREFIX      required
+#   guest.ip=ADDR/PREFIX      required, unless guest.shell is set
 #   guest.gw=ADDR             optional; default route via ADDR
 #   guest.mac=MAC             optional; the NIC with that MAC, else eth0
 #   guest.poweroff=N          optional; poweroff -f after N seconds (qemu -no-reboot then exits)
+#   guest.shell=1             optional; then a shell on the console (after the NIC, if any)
 # Console markers: `GUEST-READY ip=ADDR/PREFIX mac=MAC nic=NAME` once the NIC is configured
-# and httpd listens on port 80; `GUEST-ERROR reason` when it cannot get there.
+# and httpd listens on port 80; `GUEST-SHELL` when the console shell starts; `GUEST-ERROR reason`
+# when it cannot get there.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -163,13 +165,14 @@ for module in ${modules[*]}; do
     insmod /lib/modules/\$module.ko || echo "insmod \$module failed"
 done
 
-ip_cidr= gw= mac= poweroff=
+ip_cidr= gw= mac= poweroff= shell=
 for word in \$(cat /proc/cmdline); do
     case \$word in
         guest.ip=*) ip_cidr=\${word#guest.ip=} ;;
         guest.gw=*) gw=\${word#guest.gw=} ;;
         guest.mac=*) mac=\$(echo "\${word#guest.mac=}" | tr A-F a-f) ;;
         guest.poweroff=*) poweroff=\${word#guest.poweroff=} ;;
+        guest.shell=*) shell=\${word#guest.shell=} ;;
     esac
 done
 
@@ -177,6 +180,11 @@ if [ -n "\$poweroff" ]; then
     (sleep "\$poweroff"; echo "GUEST-POWEROFF"; poweroff -f) &
 fi
 
+# guest.shell=1: a shell on the console once set up, for console tests (no NIC needed).
+if [ -z "\$ip_cidr" ] && [ -n "\$shell" ]; then
+    echo "GUEST-SHELL"
+    while :; do sh; done
+fi
 [ -n "\$ip_cidr" ] || fail "no guest.ip=ADDR/PREFIX on the kernel command line"
 
 # virtio_net registers its NIC as it probes; allow a few seconds under TCG.
@@ -205,6 +213,10 @@ fi
 httpd -p 80 -h /www || fail "httpd"
 
 echo "GUEST-READY ip=\$ip_cidr mac=\$(cat /sys/class/net/\$nic/address) nic=\$nic"
+if [ -n "\$shell" ]; then
+    echo "GUEST-SHELL"
+    while :; do sh; done
+fi
 while :; do sleep 3600; done
 EOF
 chmod 0755 "$root/init"

@@ -17,6 +17,15 @@ public enum BlockingCommand {
         _ argv: [String], timeout: Duration, outputLimit: Int = 1 << 20, environment: [String]? = nil,
         passing: [Int32] = []
     ) throws(HostNetError) -> CommandRunner.Output {
+        try spawn(argv, environment: environment, passing: passing).wait(timeout: timeout, outputLimit: outputLimit)
+    }
+
+    /// Starts the command and returns at once; ``SpawnedCommand/wait(timeout:outputLimit:)``
+    /// collects its output and status. For a caller with work to do while it runs (the NIC hooks
+    /// while qemu starts paused).
+    public static func spawn(
+        _ argv: [String], environment: [String]? = nil, passing: [Int32] = []
+    ) throws(HostNetError) -> SpawnedCommand {
         let command = argv.joined(separator: " ")
         guard let program = argv.first, program.hasPrefix("/") else {
             throw HostNetError(
@@ -36,12 +45,14 @@ public enum BlockingCommand {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        // Each passed fd is first copied far above the targets, so that no dup2 onto 3, 4, ...
-        // overwrites one not yet moved; dup2 clears close-on-exec on the target.
+        // Each passed fd is first copied above the targets 3, 4, ..., so that no dup2 onto one of
+        // them overwrites a fd not yet moved; dup2 clears close-on-exec on the target. Only just
+        // above: a copy past the fd table's size (64) makes the kernel grow the table, which in a
+        // process with threads waits for an RCU grace period (6-15 ms here, per start).
         var staged: [Int32] = []
         defer { for fd in staged { close(fd) } }
         for fd in passing {
-            let copy = fcntl(fd, F_DUPFD_CLOEXEC, 1024)
+            let copy = fcntl(fd, F_DUPFD_CLOEXEC, Int32(3 + passing.count))
             guard copy >= 0 else {
                 close(outPipe[0])
                 close(outPipe[1])
@@ -72,52 +83,12 @@ public enum BlockingCommand {
         }
         close(outPipe[1])
         close(errPipe[1])
-        defer {
+        guard status == 0 else {
             close(outPipe[0])
             close(errPipe[0])
+            throw HostNetError(.command, command, errno: Errno(rawValue: status))
         }
-        guard status == 0 else { throw HostNetError(.command, command, errno: Errno(rawValue: status)) }
-
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        var out: [UInt8] = []
-        var err: [UInt8] = []
-        var open = [outPipe[0], errPipe[0]]
-        var timedOut = false
-        while !open.isEmpty {
-            let remaining = deadline - clock.now
-            if remaining <= .zero {
-                timedOut = true
-                break
-            }
-            let (s, atto) = remaining.components
-            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&fds, nfds_t(fds.count), Int32(clamping: s * 1000 + atto / 1_000_000_000_000_000 + 1))
-            if ready < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            for entry in fds where entry.revents != 0 {
-                var buffer = [UInt8](repeating: 0, count: 16384)
-                let n = read(entry.fd, &buffer, buffer.count)
-                if n <= 0 {
-                    if n < 0 && errno == EINTR { continue }
-                    open.removeAll { $0 == entry.fd }
-                } else if entry.fd == outPipe[0] {
-                    if out.count < outputLimit { out += buffer[..<min(n, outputLimit - out.count)] }
-                } else if err.count < outputLimit {
-                    err += buffer[..<min(n, outputLimit - err.count)]
-                }
-            }
-        }
-        if timedOut { kill(pid, SIGKILL) }
-        var waitStatus: Int32 = 0
-        while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
-        if timedOut { throw HostNetError(.command, command, detail: "no answer within \(timeout); killed") }
-        let exitCode: Int32 = (waitStatus & 0x7f) == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
-        return CommandRunner.Output(
-            status: exitCode, standardOutput: String(decoding: out, as: UTF8.self),
-            standardError: String(decoding: err, as: UTF8.self))
+        return SpawnedCommand(command: command, pid: pid, standardOutput: outPipe[0], standardError: errPipe[0])
     }
 
     /// pipe(2) with both ends close-on-exec (Glibc's module does not export pipe2; the window

@@ -20,7 +20,7 @@ public final class InstanceManager {
     public static let defaultQemuBinaries: Set<String> = [
         "/usr/bin/qemu-system-x86_64", "/usr/bin/kvm", "/usr/libexec/qemu-kvm",
     ]
-    private let logger: Logger
+    let logger: Logger
     private let runner: NetworkHookRunner
 
     public init(
@@ -95,18 +95,16 @@ public final class InstanceManager {
                 let tap = try Tap.create(vnetHeader: true, queues: virtio ? hv.int("virtio_net_queues") : 1)
                 taps.append(tap)
                 try write(Array((tap.name + "\n").utf8), to: files.nicFile(index), &rollback)
-                step = "NIC \(index) up hook"
-                try runner.up(
-                    instance: files.name, tags: tags, nic: nic, index: index, interface: tap.name, network: network,
-                    ovs: ovs.isInstalled ? ovs : nil)
-                rollback.add("NIC \(index) down hook") { [runner] in
-                    try runner.down(
-                        instance: files.name, tags: tags, nic: nic, index: index, interface: tap.name,
-                        network: network, ovs: ovs.isInstalled ? ovs : nil)
-                }
             }
             step = "preparing the node"
             var options = ExecutionOptions(taps: [], stopped: true)
+            // Read before qemu runs: a bad password file then costs no qemu. qemu refuses VNC and
+            // SPICE clients until set_password (`password=on`; no `disable-ticketing`).
+            var passwords: [(display: String, password: String)] = []
+            for display in ["vnc", "spice"] where !hv.string("\(display)_password_file").isEmpty {
+                let parameter = "\(display)_password_file"
+                passwords.append((display, try PasswordFile.read(hv.string(parameter), parameter: parameter)))
+            }
             // vhost: one /dev/vhost-net fd per queue of each virtio NIC, handed over with the taps.
             var vhost: [[FileDescriptor]] = Array(repeating: [], count: taps.count)
             defer { for fd in vhost.joined() { try? fd.close() } }
@@ -139,7 +137,9 @@ public final class InstanceManager {
             default: break
             }
             if hv.bool("use_chroot") {
-                try FileManager.default.createDirectory(atPath: files.chroot, withIntermediateDirectories: true)
+                // 0700, as Ganeti: qemu enters it as root before it drops to its user.
+                try FileManager.default.createDirectory(
+                    atPath: files.chroot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 options.chroot = files.chroot
             }
             for socket in files.sockets + [files.pidFile] { unlink(socket) }
@@ -160,11 +160,30 @@ public final class InstanceManager {
             }
             let argv = try QemuPlanner.commandLine(runtime, features: features, options: options)
 
+            // qemu starts with its CPUs stopped (-S), so the NICs' up hooks run while it
+            // initialises: no guest code runs before they all succeeded, and a failed one kills it.
             step = "launching qemu"
+            let launcher = try BlockingCommand.spawn(argv, passing: passing)
             rollback.add("qemu") {
+                // The launcher returns once qemu daemonized (or failed): only then is the pid file
+                // there to say which process to stop.
+                _ = try? launcher.wait(timeout: .seconds(60))
                 if let qemu = QemuProcess.find(pidFile: files.pidFile) { _ = qemu.terminate(grace: .seconds(2)) }
             }
-            let output = try BlockingCommand.run(argv, timeout: .seconds(60), passing: passing)
+            for (index, nic) in runtime.nics.enumerated() {
+                step = "NIC \(index) up hook"
+                let tap = taps[index]
+                try runner.up(
+                    instance: files.name, tags: tags, nic: nic, index: index, interface: tap.name, network: network,
+                    ovs: ovs.isInstalled ? ovs : nil)
+                rollback.add("NIC \(index) down hook") { [runner] in
+                    try runner.down(
+                        instance: files.name, tags: tags, nic: nic, index: index, interface: tap.name,
+                        network: network, ovs: ovs.isInstalled ? ovs : nil)
+                }
+            }
+            step = "launching qemu"
+            let output = try launcher.wait(timeout: .seconds(60))
             guard output.status == 0 else {
                 throw fail("exit status \(output.status)", qemuOutput: output.standardError)
             }
@@ -177,13 +196,10 @@ public final class InstanceManager {
             step = "connecting QMP"
             let qmp = try QMPConnection.connect(path: paths.qmpSocket(files.name), timeout: .seconds(10))
             defer { qmp.close() }
-            let passwordFile = hv.string("vnc_password_file")
-            if !passwordFile.isEmpty {
-                step = "setting the VNC password"
-                let password =
-                    (try String(contentsOfFile: passwordFile, encoding: .utf8)).split(separator: "\n").first.map(
-                        String.init) ?? ""
-                _ = try qmp.execute("set_password", arguments: ["protocol": "vnc", "password": .string(password)])
+            for (display, password) in passwords {
+                step = "setting the \(display == "vnc" ? "VNC" : "SPICE") password"
+                _ = try qmp.execute(
+                    "set_password", arguments: ["protocol": .string(display), "password": .string(password)])
             }
             if !paused {
                 step = "resuming the CPUs"
@@ -299,14 +315,14 @@ public final class InstanceManager {
 
     // MARK: - Steps shared by the verbs
 
-    private func files(_ name: String, _ operation: String) throws(InstanceError) -> InstanceFiles {
+    func files(_ name: String, _ operation: String) throws(InstanceError) -> InstanceFiles {
         guard HostName.problem(name) == nil else {
             throw InstanceError(name, operation, step: "checking the name", "not a valid instance name")
         }
         return InstanceFiles(paths: paths, name: name)
     }
 
-    private func locked(_ files: InstanceFiles, _ operation: String) throws(InstanceError) -> InstanceLock {
+    func locked(_ files: InstanceFiles, _ operation: String) throws(InstanceError) -> InstanceLock {
         do {
             return try InstanceLock.acquire(files.lock, timeout: .seconds(30))
         } catch {
@@ -381,8 +397,15 @@ public final class InstanceManager {
             if entries.isEmpty {
                 try? FileManager.default.removeItem(atPath: files.chroot)
             } else {
-                let target = "\(files.quarantine)/\(files.name)-\(Int(Date().timeIntervalSince1970))"
+                // As Ganeti: a fresh mkdtemp folder per quarantine, named after the instance and
+                // the time, so that two in the same second do not collide; the chroot goes inside.
                 try? FileManager.default.createDirectory(atPath: files.quarantine, withIntermediateDirectories: true)
+                var template = Array(
+                    "\(files.quarantine)/\(files.name)-\(Int(Date().timeIntervalSince1970))-XXXXXX".utf8CString)
+                let folder = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map {
+                    String(cString: $0)
+                }
+                let target = (folder ?? files.quarantine) + "/" + files.name
                 do {
                     try FileManager.default.moveItem(atPath: files.chroot, toPath: target)
                     logger.warning(

@@ -9,6 +9,8 @@ public struct NodeError: Error, Sendable, CustomStringConvertible {
         case command
         /// A file could not be read or written.
         case file
+        /// The console could not be reached, or the terminal not set up for it.
+        case console
     }
 
     public var code: Code

@@ -5,7 +5,8 @@ import Logging
 import LuaKit
 
 /// `taphouse hooks check`: loads every network hook (site and built-in) in the sandbox and checks
-/// that it returns a table with an `up` function (and `down`, if any, a function).
+/// that it returns a table with an `up` function (and `down`, if any, a function), and each
+/// `console.lua` that it returns a table with a `console` function.
 struct HooksCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Load every hook and check it returns what a network hook must.")
@@ -21,9 +22,14 @@ struct HooksCheckCommand: ParsableCommand {
             files += names.filter { $0.hasSuffix(".lua") }.sorted().map { network + "/" + $0 }
         }
         let sandbox = HookSandbox(moduleRoots: directories.moduleRoots, logger: Logger(label: "taphouse.hooks"))
+        let consoles = [directories.builtin, directories.site].compactMap { $0 }.map {
+            $0 + "/" + ConsolePolicy.fileName
+        }.filter { FileManager.default.fileExists(atPath: $0) }
         var failures = 0
-        for file in files {
-            let problem = Self.check(file, sandbox: sandbox)
+        for file in files + consoles {
+            let problem =
+                consoles.contains(file)
+                ? ConsolePolicy.check(file, sandbox: sandbox) : Self.check(file, sandbox: sandbox)
             if let problem {
                 failures += 1
                 FileHandle.standardError.write(Data("\(problem)\n".utf8))

@@ -10,10 +10,14 @@ struct HooksListCheckCommandTests {
         let result = try TaphouseBinary.run(["hooks", "list", "--hooks-dir", folder.path + "/site"])
         #expect(result.status == 0)
         let lines = result.output.split(separator: "\n").map(String.init)
-        #expect(lines.count == 4)
+        #expect(lines.count == 5)
         #expect(lines[0] == "bridged\t\(ExampleTests.repository)/hooks/network/bridged.lua (built-in)")
         #expect(lines[1] == "routed\t\(folder.path)/site/network/routed.lua (site)")
         #expect(lines[3] == "ext\tnone: mode ext needs a site hook")
+        #expect(lines[4] == "console\t\(ExampleTests.repository)/hooks/console.lua (built-in)")
+        folder.write("site/console.lua", "return { console = function(instance, default) return default end }")
+        let site = try TaphouseBinary.run(["hooks", "list", "--hooks-dir", folder.path + "/site"])
+        #expect(site.output.hasSuffix("console\t\(folder.path)/site/console.lua (site)\n"))
     }
 
     @Test func checkPassesTheBuiltInHooks() throws {
@@ -23,6 +27,7 @@ struct HooksListCheckCommandTests {
         for mode in ["bridged", "routed", "openvswitch"] {
             #expect(result.output.contains("ok\t\(ExampleTests.repository)/hooks/network/\(mode).lua\n"))
         }
+        #expect(result.output.contains("ok\t\(ExampleTests.repository)/hooks/console.lua\n"))
         #expect(result.output.contains("note\tno site hook for mode ext"))
     }
 
@@ -31,6 +36,7 @@ struct HooksListCheckCommandTests {
         folder.write("network/bridged.lua", "local x = {\nreturn x\n")
         folder.write("network/routed.lua", "return { down = function() end }")
         folder.write("network/vxlan.lua", "return { up = function() end }")
+        folder.write("console.lua", "return { consol = function(instance, default) return default end }")
         folder.write(
             "network/ext.lua", "local net = require 'taphouse.net'\nreturn { up = function(nic) end, down = 5 }")
         let result = try TaphouseBinary.run(["hooks", "check", "--hooks-dir", folder.path])
@@ -42,5 +48,6 @@ struct HooksListCheckCommandTests {
             errors.contains(
                 "\(folder.path)/network/vxlan.lua: vxlan is not a NIC mode (bridged, routed, openvswitch, ext)"))
         #expect(errors.contains("\(folder.path)/network/ext.lua: down is a number, not a function"))
+        #expect(errors.contains("\(folder.path)/console.lua: the returned table has no console function"))
     }
 }

@@ -108,8 +108,8 @@ struct InstanceLifecycleTests {
         }
 
         func spec(
-            name: String, nics: [(mode: String, link: String, ip: String?)], extra: [String: String] = [:],
-            guestIP: String, gateway: String
+            name: String, nics: [(mode: String, link: String, ip: String?)], extra: [String: Any] = [:],
+            top: [String: Any] = [:], guestIP: String, gateway: String
         ) throws -> String {
             let (kernel, initrd) = try TestGuest.build()
             var hvparams: [String: Any] = [
@@ -118,7 +118,7 @@ struct InstanceLifecycleTests {
             ]
             if TestGuest.accelerator == "tcg" { hvparams["kvm_flag"] = "disabled" }
             for (key, value) in extra { hvparams[key] = value }
-            let spec: [String: Any] = [
+            var spec: [String: Any] = [
                 "name": name, "uuid": "6b8e5ac4-5d1c-4a8b-9c47-2f0a1b9e7d31", "hvparams": hvparams,
                 "beparams": ["maxmem": 256, "vcpus": 1], "disks": [] as [Any], "tags": ["test"],
                 "nics": nics.enumerated().map { index, nic -> [String: Any] in
@@ -130,6 +130,7 @@ struct InstanceLifecycleTests {
                     return entry
                 },
             ]
+            for (key, value) in top { spec[key] = value }
             let data = try JSONSerialization.data(withJSONObject: spec, options: [.sortedKeys])
             return folder.write("\(name).json", String(decoding: data, as: UTF8.self))
         }
