@@ -57,6 +57,22 @@ struct InstanceConsoleTests {
         let info = try node.taphouse(["instance", "info", "console1", "--json"])
         #expect(info.output.contains("\"state\" : \"running\""), "\(info.output)")
 
+        // Ended by a signal instead, it still puts the terminal back before the signal ends it.
+        let again = try terminal.spawn(
+            [
+                "/usr/sbin/ip", "netns", "exec", node.ns.name, TaphouseBinary.path, "instance", "console", "console1",
+                "--state-dir", node.state,
+            ])
+        let attached = terminal.transcript.count
+        #expect(terminal.read(until: "Ctrl-] leaves", from: attached, within: 30), "\(terminal.text)")
+        // The shell answers only once the attach is made (and raw mode is on).
+        terminal.type(Array("echo again-$((6*8))\r".utf8))
+        #expect(terminal.read(until: "again-48", from: attached, within: 30), "\(terminal.text)")
+        #expect(terminal.modes != modes, "raw while attached")
+        kill(again, SIGTERM)
+        #expect(terminal.wait(again, within: 15) == 128 + SIGTERM)
+        #expect(terminal.modes == modes, "the terminal is left in the mode it was in after SIGTERM")
+
         // A stopped instance has no console to attach to.
         #expect(try node.taphouse(["instance", "stop", "console1", "--force"]).status == 0)
         let gone = try node.taphouse(["instance", "console", "console1"])

@@ -33,7 +33,8 @@ final class RawTerminal {
         for signal in signals { _ = Glibc.signal(signal, RawTerminal.restoreThenDie) }
         var raw = state
         cfmakeraw(&raw)
-        guard tcsetattr(descriptor, TCSAFLUSH, &raw) == 0 else {
+        // TCSADRAIN, not TCSAFLUSH: what was typed before the attach is kept, not thrown away.
+        guard tcsetattr(descriptor, TCSADRAIN, &raw) == 0 else {
             let reason = String(cString: strerror(errno))
             RawTerminal(descriptor: descriptor, saved: state).restore()
             throw NodeError(.console, "cannot put the terminal in raw mode: \(reason)")
