@@ -71,6 +71,8 @@ instance() { ip netns exec "$ns" "$taphouse" instance "$@" --state-dir "$state" 
 echo "== taphouse instance start: a tap, the bridged hook, qemu, QMP"
 instance start --spec "$state/demo1.json"
 instance info demo1.example.org
+echo "== taphouse instance console --json: how to reach it (its serial console, over ssh to this node)"
+instance console demo1.example.org --json
 echo "== ping the guest from the bridge (it boots in a few seconds)"
 for _ in $(seq 60); do
     if ip netns exec "$ns" .build-guest/busybox ping -c 1 -W 1 10.99.0.2 >/dev/null 2>&1; then break; fi
