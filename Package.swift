@@ -105,7 +105,8 @@ let package = Package(
         .executableTarget(
             name: "taphouse-instancebench", dependencies: ["HostNet"], path: "Benchmarks/InstanceBenchmarks"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
-        .testTarget(name: "QEMUTests", dependencies: ["QEMU", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "QEMUTests", dependencies: ["QEMU", "HostNet", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "QEMU", "QMP", "HostNet", "Hooks", "TestSupport"]),
         .testTarget(name: "QMPTests", dependencies: ["QMP", "QEMU", "TestSupport"]),
         .testTarget(name: "HostNetTests", dependencies: ["HostNet", "CLinux", "TestSupport"]),
@@ -114,7 +115,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests", dependencies: ["Hooks", "HostNet", "Node", "QEMU", "LuaKit", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit", "TestSupport"]),
-        .testTarget(name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport", "HostNet"]),
+        .testTarget(
+            name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport", "HostNet", "Node", "QMP", "Hooks"]),
     ],
     swiftLanguageModes: [.v6]
 )

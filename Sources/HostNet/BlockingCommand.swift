@@ -13,18 +13,20 @@ public enum BlockingCommand {
     /// - Parameter passing: fds the child gets, as 3, 4, ... in this order (a tap's queues for
     ///   qemu). The child gets exactly these besides stdin (/dev/null), stdout and stderr: every
     ///   other descriptor is closed in it, whether or not it was close-on-exec.
+    /// - Parameter directory: the child's working folder (default: ours).
     public static func run(
         _ argv: [String], timeout: Duration, outputLimit: Int = 1 << 20, environment: [String]? = nil,
-        passing: [Int32] = []
+        passing: [Int32] = [], directory: String? = nil
     ) throws(HostNetError) -> CommandRunner.Output {
-        try spawn(argv, environment: environment, passing: passing).wait(timeout: timeout, outputLimit: outputLimit)
+        try spawn(argv, environment: environment, passing: passing, directory: directory).wait(
+            timeout: timeout, outputLimit: outputLimit)
     }
 
     /// Starts the command and returns at once; ``SpawnedCommand/wait(timeout:outputLimit:)``
     /// collects its output and status. For a caller with work to do while it runs (the NIC hooks
     /// while qemu starts paused).
     public static func spawn(
-        _ argv: [String], environment: [String]? = nil, passing: [Int32] = []
+        _ argv: [String], environment: [String]? = nil, passing: [Int32] = [], directory: String? = nil
     ) throws(HostNetError) -> SpawnedCommand {
         let command = argv.joined(separator: " ")
         guard let program = argv.first, program.hasPrefix("/") else {
@@ -64,6 +66,7 @@ public enum BlockingCommand {
         }
         for (offset, fd) in staged.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + offset)) }
         clinux_spawn_closefrom(&actions, Int32(3 + staged.count))
+        if let directory { clinux_spawn_chdir(&actions, directory) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

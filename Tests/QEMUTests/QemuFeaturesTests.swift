@@ -1,4 +1,5 @@
 import Foundation
+import HostNet
 import Testing
 
 @testable import QEMU
@@ -16,17 +17,8 @@ private func fixture(_ name: String) throws -> String {
 
 /// Runs `path` with `arguments` and returns its standard output.
 private func output(of path: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    // Read before waiting: a help text larger than the pipe buffer would otherwise block qemu forever.
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    // BlockingCommand (posix_spawn), not Foundation's Process (swift-corelibs-foundation #5472).
+    try BlockingCommand.run([path] + arguments, timeout: .seconds(60)).standardOutput
 }
 
 private let installedQemu = "/usr/bin/qemu-system-x86_64"

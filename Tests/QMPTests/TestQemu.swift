@@ -16,15 +16,18 @@ final class TestQemu {
 
     let folder = ShortTemporaryFolder()
     let socketPath: String
+    /// A second QMP socket, as an instance's `.events` beside its `.qmp`.
+    let eventsPath: String
     let pid: pid_t
 
     init() throws {
         socketPath = folder.path + "/t.qmp"
+        eventsPath = folder.path + "/t.events"
         let pidFile = folder.path + "/pid"
         let logFile = folder.path + "/log"
         let argv = [
             Self.binary, "-machine", "none", "-display", "none", "-nodefaults", "-S",
-            "-qmp", "unix:\(socketPath),server=on,wait=off",
+            "-qmp", "unix:\(socketPath),server=on,wait=off", "-qmp", "unix:\(eventsPath),server=on,wait=off",
             "-daemonize", "-pidfile", pidFile,
         ]
         // posix_spawn and waitpid, not Foundation's Process: its waitUntilExit was seen to hang

@@ -1,4 +1,5 @@
 import Foundation
+import HostNet
 import TestSupport
 import Testing
 
@@ -26,22 +27,14 @@ struct TaphouseBinary {
         _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:],
         executable: String? = nil
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable ?? path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-            error: String(decoding: errData, as: UTF8.self))
+        // BlockingCommand (posix_spawn), not Foundation's Process: its run() reads past a buffer
+        // while listing /proc/self/fd and crashes now and then (swift-corelibs-foundation #5472),
+        // which took the whole test run down.
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = try BlockingCommand.run(
+            [executable ?? path] + arguments, timeout: .seconds(600), environment: merged.map { "\($0)=\($1)" },
+            directory: directory)
+        return Result(status: output.status, output: output.standardOutput, error: output.standardError)
     }
 }
 

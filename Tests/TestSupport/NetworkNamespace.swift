@@ -81,27 +81,20 @@ public final class NetworkNamespace: @unchecked Sendable {
 
     @discardableResult
     private static func ip(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ipPath)
-        process.arguments = arguments
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
+        // BlockingCommand (posix_spawn), not Foundation's Process, whose run() now and then
+        // crashes reading /proc/self/fd (swift-corelibs-foundation #5472).
+        let command = "ip \(arguments.joined(separator: " "))"
+        let result: CommandRunner.Output
         do {
-            try process.run()
+            result = try BlockingCommand.run([ipPath] + arguments, timeout: .seconds(120))
         } catch {
-            throw Failure(description: "ip \(arguments.joined(separator: " ")): \(error)")
+            throw Failure(description: "\(command): \(error)")
         }
-        // Read before waiting, so the command never blocks on a full pipe (ip says little on stderr).
-        let standardOutput = output.fileHandleForReading.readDataToEndOfFile()
-        let standardError = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard result.status == 0 else {
             throw Failure(
-                description: "ip \(arguments.joined(separator: " ")): exit \(process.terminationStatus): "
-                    + String(decoding: standardError, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                description: "\(command): exit \(result.status): "
+                    + result.standardError.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        return String(decoding: standardOutput, as: UTF8.self)
+        return result.standardOutput
     }
 }
