@@ -1,9 +1,10 @@
 // taphouse-instancebench: `taphouse instance start --paused` of a diskless instance with two
 // bridged NICs (taps, the built-in Lua hook, qemu, QMP) side by side with launching qemu directly
 // with the same argv on two pre-made taps already on the bridge, each run through
-// `ip netns exec` in a namespace made for the run. Prints medians and the ratio (goal <= 1.15x).
-// Needs root and qemu. Run: swift build -c release --product taphouse --product
-// taphouse-instancebench && .build/release/taphouse-instancebench
+// `ip netns exec` in a namespace made for the run. Prints medians and the ratio (goal <= 1.15x),
+// and the floor: taphouse's own process start added to the direct launch. Needs root and qemu.
+// Run: swift build -c release --static-swift-stdlib --product taphouse && swift build -c release
+// --static-swift-stdlib --product taphouse-instancebench && .build/release/taphouse-instancebench
 import Foundation
 import HostNet
 
@@ -79,6 +80,7 @@ try FileManager.default.createDirectory(atPath: folder + "/direct/ctrl", withInt
 let clock = ContinuousClock()
 var taphouseTimes: [Double] = []
 var directTimes: [Double] = []
+var startTimes: [Double] = []
 // One start first, unmeasured: it fills taphouse's qemu probe cache, as on a node that ran one.
 try run(
     [
@@ -111,9 +113,28 @@ for _ in 0..<rounds {
     directTimes.append(seconds(clock.now - directStart))
     kill(pidFile: folder + "/direct/pid/bench1")
     for index in 0..<2 { try ip(["-n", namespace, "link", "del", "bench\(index)"]) }
+
+    // The floor: what starting the taphouse process alone costs, through the same ip netns exec.
+    let versionStart = clock.now
+    try run(["/usr/sbin/ip", "netns", "exec", namespace, taphouse, "--version"], "taphouse --version")
+    startTimes.append(seconds(clock.now - versionStart))
 }
 let (ours, theirs) = (median(taphouseTimes) * 1000, median(directTimes) * 1000)
+let netnsExec = try {
+    var times: [Double] = []
+    for _ in 0..<rounds {
+        let start = clock.now
+        try run(["/usr/sbin/ip", "netns", "exec", namespace, "/bin/true"], "ip netns exec true")
+        times.append(seconds(clock.now - start))
+    }
+    return median(times) * 1000
+}()
+let processStart = median(startTimes) * 1000 - netnsExec
 print("start of a paused diskless instance with 2 bridged NICs, median of \(rounds) (\(tcg ? "TCG" : "KVM"))")
 print("  taphouse instance start --paused:         \(String(format: "%.1f", ours)) ms (taps, hooks, qemu, QMP)")
 print("  qemu launched directly, pre-made taps:    \(String(format: "%.1f", theirs)) ms")
 print("  ratio: \(String(format: "%.2f", ours / theirs))x (goal <= 1.15x)")
+print("  floor: taphouse's process start (--version, less ip netns exec) on top of the direct launch:")
+print(
+    "    \(String(format: "%.1f", processStart)) ms + \(String(format: "%.1f", theirs)) ms = "
+        + "\(String(format: "%.2f", (theirs + processStart) / theirs))x before taphouse does any work")
