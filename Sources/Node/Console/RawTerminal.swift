@@ -5,7 +5,8 @@ import Glibc
 /// A terminal switched to raw mode for the length of a console attach, and put back as it was
 /// however the attach ends: by the escape key, by the console closing, by an error, or by a
 /// signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT), whose handler restores the terminal and then lets
-/// the signal end the process as it would have.
+/// the signal end the process as it would have. A signal the process ignores (SIGHUP under
+/// nohup) stays ignored, and each signal's own disposition comes back after the attach.
 final class RawTerminal {
     private let descriptor: Int32
     private var saved: termios
@@ -14,6 +15,8 @@ final class RawTerminal {
     nonisolated(unsafe) private static var restoreDescriptor: Int32 = -1
     nonisolated(unsafe) private static var restoreState = termios()
     private static let signals = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+    /// The dispositions the handlers replaced, put back by ``restore()``.
+    nonisolated(unsafe) private static var replaced: [(signal: Int32, handler: __sighandler_t?)] = []
 
     private init(descriptor: Int32, saved: termios) {
         self.descriptor = descriptor
@@ -30,7 +33,15 @@ final class RawTerminal {
         }
         restoreState = state
         restoreDescriptor = descriptor
-        for signal in signals { _ = Glibc.signal(signal, RawTerminal.restoreThenDie) }
+        replaced = []
+        for signal in signals {
+            let previous = Glibc.signal(signal, RawTerminal.restoreThenDie)
+            if let previous, unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) {
+                _ = Glibc.signal(signal, previous)
+            } else {
+                replaced.append((signal, previous))
+            }
+        }
         var raw = state
         cfmakeraw(&raw)
         // TCSADRAIN, not TCSAFLUSH: what was typed before the attach is kept, not thrown away.
@@ -42,11 +53,12 @@ final class RawTerminal {
         return RawTerminal(descriptor: descriptor, saved: state)
     }
 
-    /// Puts the terminal back as it was and the signals' default actions back.
+    /// Puts the terminal back as it was, and the signals' dispositions.
     func restore() {
         while tcsetattr(descriptor, TCSADRAIN, &saved) != 0 && errno == EINTR {}
         RawTerminal.restoreDescriptor = -1
-        for signal in RawTerminal.signals { _ = Glibc.signal(signal, SIG_DFL) }
+        for (signal, handler) in RawTerminal.replaced { _ = Glibc.signal(signal, handler) }
+        RawTerminal.replaced = []
     }
 
     deinit { if RawTerminal.restoreDescriptor == descriptor { restore() } }
