@@ -3,9 +3,8 @@ import CLua
 /// The trusted Lua code that builds the sandbox, run once per state before any other code.
 ///
 /// It runs with the full base library, captures what it needs in locals, and returns the
-/// functions the state uses afterwards: `newenv` (a fresh global table per call), `readonly`
-/// (a read-only view of a table argument) and the sandboxed replacements of `print`, `load`,
-/// `require` and `collectgarbage`. Nothing in the
+/// functions the state uses afterwards: `newenv` (a fresh global table per call) and the
+/// sandboxed replacements of `print`, `load`, `require` and `collectgarbage`. Nothing in the
 /// sandbox can reach the real global table, the real library tables or the string metatable,
 /// so nothing a call does to them can outlive the call.
 enum LuaPrelude {
@@ -143,9 +142,17 @@ enum LuaPrelude {
           return setmetatable(env, envmeta)
         end
 
+        return newenv
+        """#
+
+    /// `readonly`, compiled on first use only (a console policy call), not with every state: it
+    /// is trusted code too, run with the real base library (kept in the registry, out of the
+    /// sandbox's reach), under the same chunk name, so that errors skip its frames.
+    static let readOnlySource = #"""
         -- A read-only view of a table handed to a call: reads go through (nested tables are viewed
         -- the same way), writes raise at the writer's line. The table itself stays out of reach.
-        local function readonly(t, name)
+        local readonly
+        function readonly(t, name)
           local views = {}
           local function path(k)
             if type(k) == "number" then return name .. "[" .. tostring(k) .. "]" end
@@ -179,6 +186,6 @@ enum LuaPrelude {
           return proxy
         end
 
-        return newenv, readonly
+        return readonly
         """#
 }

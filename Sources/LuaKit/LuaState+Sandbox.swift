@@ -2,7 +2,7 @@ import CLua
 
 extension LuaState {
     /// Opens the safe libraries, runs the prelude with the Swift primitives it needs, and keeps
-    /// its `newenv`, `readonly` and per-call state table. Runs before the memory budget is ever enforced.
+    /// its `newenv` and per-call state table. Runs before the memory budget is ever enforced.
     func installSandbox() throws(LuaError) {
         for (name, open) in [
             ("_G", luaopen_base), ("table", luaopen_table), ("string", luaopen_string),
@@ -27,15 +27,16 @@ extension LuaState {
         lua_createtable(L, 0, 2)
         lua_pushvalue(L, -1)
         callStateRef = luaL_ref(L, CLUA_REGISTRYINDEX)
-        let status = clua_pcall(L, 2, 2)
+        let status = clua_pcall(L, 2, 1)
         guard status == LUA_OK else {
             throw callError(status: status, chunk: "[LuaKit sandbox]")
         }
-        readOnlyRef = luaL_ref(L, CLUA_REGISTRYINDEX)
         newEnvRef = luaL_ref(L, CLUA_REGISTRYINDEX)
         // The real global table keeps the unrestricted base library; the prelude captured what it
         // needs, so replace it with an empty one: a chunk that ever ran with the default _ENV
-        // would see nothing.
+        // would see nothing. The real one stays in the registry, for trusted code compiled later.
+        lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(LUA_RIDX_GLOBALS))
+        trustedGlobalsRef = luaL_ref(L, CLUA_REGISTRYINDEX)
         lua_createtable(L, 0, 0)
         lua_rawseti(L, CLUA_REGISTRYINDEX, lua_Integer(LUA_RIDX_GLOBALS))
     }

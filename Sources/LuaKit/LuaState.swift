@@ -22,8 +22,11 @@ public final class LuaState {
     var callbacks: [LuaCallback] = []
     /// Registry reference of `newenv` from the prelude.
     var newEnvRef: Int32 = 0
-    /// Registry reference of `readonly` from the prelude.
-    var readOnlyRef: Int32 = 0
+    /// Registry reference of `readonly`, once a call needed it (``LuaPrelude/readOnlySource``).
+    var readOnlyRef: Int32?
+    /// Registry reference of the real global table (the unrestricted base library): the `_ENV`
+    /// of trusted code compiled after the sandbox is set up. Never reachable from a hook.
+    var trustedGlobalsRef: Int32 = 0
     /// Registry reference of the prelude's per-call state table `S` (`env`, `loaded`).
     var callStateRef: Int32 = 0
     /// Registry references of the master table of each Swift module.
@@ -159,7 +162,7 @@ public final class LuaState {
         _ chunk: LuaChunk, function: String? = nil, arguments: [LuaValue] = [],
         opaque: LuaValue.OpaquePolicy = .refuse
     ) throws(LuaError) -> [LuaValue] {
-        try run(chunk, function: function, arguments: arguments, readOnly: [:], opaque: opaque).values
+        try run(chunk, function: function, arguments: arguments, readOnly: [:], locate: false, opaque: opaque).values
     }
 
     /// Calls `function` of the table a chunk returns, as ``call(_:function:arguments:opaque:)``
@@ -173,11 +176,13 @@ public final class LuaState {
         _ chunk: LuaChunk, _ function: String, arguments: [LuaValue], readOnly: [Int: String] = [:],
         opaque: LuaValue.OpaquePolicy = .refuse
     ) throws(LuaError) -> LuaCallResult {
-        try run(chunk, function: function, arguments: arguments, readOnly: readOnly, opaque: opaque)
+        try run(chunk, function: function, arguments: arguments, readOnly: readOnly, locate: true, opaque: opaque)
     }
 
+    /// - Parameter locate: whether to find where `function` is defined (a debug-info look-up that
+    ///   plain calls, the hot path of network hooks, do without).
     private func run(
-        _ chunk: LuaChunk, function: String?, arguments: [LuaValue], readOnly: [Int: String],
+        _ chunk: LuaChunk, function: String?, arguments: [LuaValue], readOnly: [Int: String], locate: Bool,
         opaque: LuaValue.OpaquePolicy
     ) throws(LuaError) -> LuaCallResult {
         guard chunk.owner == ObjectIdentifier(self) else {
@@ -217,7 +222,7 @@ public final class LuaState {
                     "returned a table whose '\(function)' is \(LuaState.typeName(lua_type(L, -1))), not a function",
                     file: chunk.name)
             }
-            definition = definedAt()
+            if locate { definition = definedAt() }
             lua_rotate(L, -2, 1)
             lua_settop(L, -2)
         }
@@ -248,7 +253,16 @@ public final class LuaState {
     /// stay as they are).
     private func makeReadOnly(_ index: Int32, name: String, _ chunk: LuaChunk) throws(LuaError) {
         guard lua_type(L, index) == LUA_TTABLE else { return }
-        lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(readOnlyRef))
+        if readOnlyRef == nil {
+            try compile(
+                Array(LuaPrelude.readOnlySource.utf8), chunkName: LuaPrelude.chunkName, displayName: "[LuaKit sandbox]")
+            lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(trustedGlobalsRef))
+            lua_setupvalue(L, -2, 1)
+            let status = clua_pcall(L, 0, 1)
+            guard status == LUA_OK else { throw callError(status: status, chunk: "[LuaKit sandbox]") }
+            readOnlyRef = luaL_ref(L, CLUA_REGISTRYINDEX)
+        }
+        lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(readOnlyRef ?? 0))
         lua_pushvalue(L, index)
         pushString(name)
         let status = clua_pcall(L, 2, 1)
