@@ -71,14 +71,20 @@ public final class PseudoTerminal {
 
     /// Reads until the transcript (from `start`) contains `text`; false when `seconds` passed first.
     public func read(until text: String, from start: Int = 0, within seconds: Double) -> Bool {
+        offset(after: text, from: start, within: seconds) != nil
+    }
+
+    /// Reads until the transcript (from `start`) contains `text`, and returns where that text
+    /// ends in it: what came in the same read after it is not lost to a search from there.
+    public func offset(after text: String, from start: Int = 0, within seconds: Double) -> Int? {
         let deadline = Date().addingTimeInterval(seconds)
         let wanted = Array(text.utf8)
-        while !contains(wanted, from: start) {
+        while true {
+            if let found = find(wanted, from: start) { return found }
             let left = deadline.timeIntervalSinceNow
-            guard left > 0 else { return false }
+            guard left > 0 else { return nil }
             pump(milliseconds: Int32(left * 1000) + 1)
         }
-        return true
     }
 
     /// Adds to the transcript what the program printed, waiting up to `milliseconds` for it.
@@ -118,15 +124,15 @@ public final class PseudoTerminal {
         return nil
     }
 
-    private func contains(_ wanted: [UInt8], from start: Int) -> Bool {
-        guard transcript.count - start >= wanted.count, !wanted.isEmpty else { return wanted.isEmpty }
-        let tail = transcript[start...]
-        var index = tail.startIndex
-        while index + wanted.count <= tail.endIndex {
-            if tail[index..<index + wanted.count].elementsEqual(wanted) { return true }
+    /// The index just past the first `wanted` at or after `start`, if any.
+    private func find(_ wanted: [UInt8], from start: Int) -> Int? {
+        guard !wanted.isEmpty else { return start }
+        var index = start
+        while index + wanted.count <= transcript.count {
+            if transcript[index..<index + wanted.count].elementsEqual(wanted) { return index + wanted.count }
             index += 1
         }
-        return false
+        return nil
     }
 }
 
