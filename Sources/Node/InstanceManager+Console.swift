@@ -36,8 +36,10 @@ extension InstanceManager {
     /// closes), and resumes a paused instance once attached, as Ganeti's console wrapper does, but
     /// with no fixed wait: the socket is connected before the CPUs run, so nothing the guest
     /// prints is lost. Returns how the attach ended.
+    /// - Parameter connected: called once the console is connected and the terminal raw, before
+    ///   the instance is resumed (a notice for the user; raw mode wants `\r\n`).
     public func attachSerialConsole(
-        _ name: String, input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO
+        _ name: String, input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO, connected: () -> Void = {}
     ) throws(InstanceError) -> SerialConsole.Ending {
         let files = try self.files(name, "console")
         guard QemuProcess.find(pidFile: files.pidFile) != nil else {
@@ -45,7 +47,8 @@ extension InstanceManager {
         }
         do {
             return try SerialConsole.attach(socket: paths.serialSocket(name), input: input, output: output) {
-                try resumeIfPaused(name) ? "Instance \(name) is paused, unpausing" : nil
+                connected()
+                return try resumeIfPaused(name) ? "Instance \(name) is paused, unpausing" : nil
             }
         } catch let error as InstanceError {
             throw error

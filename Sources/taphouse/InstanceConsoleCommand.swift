@@ -41,8 +41,9 @@ struct InstanceConsoleCommand: AsyncParsableCommand {
     }
 
     private func attach(_ manager: InstanceManager) throws {
-        FileHandle.standardError.write(Data("Connected to the serial console of \(name). Ctrl-] leaves.\n".utf8))
-        let ending = try manager.attachSerialConsole(name)
+        let ending = try manager.attachSerialConsole(name) {
+            FileHandle.standardError.write(Data("Connected to the serial console of \(name). Ctrl-] leaves.\r\n".utf8))
+        }
         let farewell =
             switch ending {
             case .detached: "\r\nDetached from \(name).\n"
