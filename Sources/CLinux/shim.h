@@ -31,4 +31,15 @@ static inline int clinux_tun_get(int fd, char name[IFNAMSIZ], short *flags) {
     return r;
 }
 
+/// The cookie of the network namespace `fd` (a socket) belongs to: a 64-bit number the kernel
+/// never gives to another namespace until it reboots (SO_NETNS_COOKIE, Linux 5.14). -1 with
+/// errno where the kernel lacks it.
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+static inline int clinux_netns_cookie(int fd, unsigned long long *cookie) {
+    socklen_t length = sizeof(*cookie);
+    return getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &length);
+}
+
 #endif

@@ -15,6 +15,10 @@ public final class FakeHost: HostNetwork {
     }
 
     public var state: State
+    /// The namespace identity the host reports; a test changes it to stand for a reboot.
+    public var namespace = "fake-boot/1"
+    /// Routing table names (as `rt_tables` would define them), beside `main`, `local`, `default`.
+    public var tables: [String: Int] = [:]
     /// Every write, in order, as a one-line description (`set_mtu tap0 1500`).
     public private(set) var calls: [String] = []
     /// Where the calls also go, shared with a fake switch when a test wants one sequence.
@@ -38,6 +42,33 @@ public final class FakeHost: HostNetwork {
             mac: mac ?? "52:54:00:00:00:" + (lastByte.count == 1 ? "0" : "") + lastByte, master: master,
             kind: kind, vlanFiltering: vlanFiltering)
         nextIndex += 1
+    }
+
+    /// Removes a link as the kernel does when a tap's last fd closes (test set-up; not recorded
+    /// as a call): its routes, bridge VLANs and conf/neigh sysctls go with it, its ports leave
+    /// it; policy rules naming it stay (the kernel keeps them, for a link of that name to come).
+    public func removeLink(_ name: String) {
+        state.links[name] = nil
+        state.vlans[name] = nil
+        state.routes = state.routes.filter { $0.device != name }
+        for family in ["ipv4", "ipv6"] {
+            for group in ["conf", "neigh"] {
+                let prefix = "net/\(family)/\(group)/\(name)/"
+                state.sysctls = state.sysctls.filter { !$0.key.hasPrefix(prefix) }
+            }
+        }
+        for (port, link) in state.links where link.master == name {
+            state.links[port]!.master = nil
+            state.vlans[port] = nil
+        }
+    }
+
+    public func namespaceIdentity() -> String { namespace }
+
+    public func routingTable(_ name: String) throws(HostNetError) -> Int {
+        let text = tables.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "\n")
+        return try RoutingTableNames(files: [RoutingTableNames.File(path: "host.tables", text: text)])
+            .table(name, searched: "host.tables")
     }
 
     private func existing(_ name: String, _ operation: String) throws(HostNetError) -> LinkState {

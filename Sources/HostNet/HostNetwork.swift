@@ -5,6 +5,13 @@
 /// Reads return the current state (what a journal records as "replaced"); writes change one
 /// thing each. Names are interface names; a missing link is ``HostNetError/Code/notFound``.
 public protocol HostNetwork: AnyObject {
+    /// The network namespace and boot this host acts on (see ``NamespaceIdentity``): a link's
+    /// index identifies one link only together with it.
+    func namespaceIdentity() -> String
+    /// The routing table `name` means here: a name defined for `ip` (`rt_tables`), or a number.
+    /// An unknown name is ``HostNetError/Code/notFound`` saying where it was looked for.
+    func routingTable(_ name: String) throws(HostNetError) -> Int
+
     /// Every link.
     func links() throws(HostNetError) -> [LinkState]
     /// The link of that name, or nil.

@@ -14,10 +14,21 @@ import SystemPackage
 /// ``changeLink(_:_:)`` makes several changes to a link in one.
 public final class LinuxHost: HostNetwork {
     let netlink: NetlinkSocket
+    /// Where routing table names are read from (tests point it at their own folders).
+    public var tableFiles = RoutingTableFiles()
 
     /// Opens the host's netlink socket in the calling thread's network namespace.
     /// - Throws: ``HostNetError`` with code `.kernel` when the socket cannot be opened.
     public init() throws(HostNetError) { netlink = try NetlinkSocket() }
+
+    /// The network namespace this host acts on, with the boot: see ``NamespaceIdentity``.
+    public func namespaceIdentity() -> String { NamespaceIdentity.make(cookie: netlink.namespaceCookie()) }
+
+    /// A routing table by `ip`'s names or a number; the files are read on each call, as `ip`
+    /// reads them on each run.
+    public func routingTable(_ name: String) throws(HostNetError) -> Int {
+        try tableFiles.load().table(name, searched: tableFiles.searched)
+    }
 
     // MARK: - Links
 

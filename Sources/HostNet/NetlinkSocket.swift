@@ -59,6 +59,14 @@ final class NetlinkSocket {
         sequence = UInt32.random(in: 0...UInt32.max)
     }
 
+    /// The cookie of the network namespace the socket belongs to (never reused before a
+    /// reboot), or nil on kernels older than 5.14.
+    func namespaceCookie() -> UInt64? {
+        var cookie: UInt64 = 0
+        guard case .success = Syscall.result({ clinux_netns_cookie(fd, &cookie) }) else { return nil }
+        return cookie
+    }
+
     // close(2) is the one call not retried on EINTR: on Linux the fd is released even then, and a
     // retry could close an fd another thread has just been given.
     deinit { _ = Glibc.close(fd) }

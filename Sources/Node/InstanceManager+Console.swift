@@ -60,9 +60,12 @@ extension InstanceManager {
     /// This node's name, for a spec that names no primary node (gethostname: Foundation's
     /// `hostName` may ask the resolver, which can hang on a node whose DNS is down).
     static var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        return String(cString: buffer)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let status = buffer.withUnsafeMutableBytes {
+            gethostname($0.baseAddress!.assumingMemoryBound(to: CChar.self), 255)
+        }
+        guard status == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     /// Resumes the CPUs of an instance that is paused or was started `--paused` (qemu's

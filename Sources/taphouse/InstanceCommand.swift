@@ -6,6 +6,7 @@ struct InstanceCommand: AsyncParsableCommand {
         commandName: "instance", abstract: "Start, stop, reboot, list, describe and clean up instances.",
         subcommands: [
             InstanceStartCommand.self, InstanceStopCommand.self, InstanceRebootCommand.self,
-            InstanceCleanupCommand.self, InstanceListCommand.self, InstanceInfoCommand.self, InstanceConsoleCommand.self,
+            InstanceCleanupCommand.self, InstanceListCommand.self, InstanceInfoCommand.self,
+            InstanceConsoleCommand.self,
         ])
 }

@@ -69,7 +69,9 @@ struct NetworkHookRunnerTests {
         #expect(tap.up && tap.mtu == 9000 && tap.master == "br0" && tap.mac == "fe:11:22:33:44:55")
         let journal = try #require(try Journal.load(path: folder.path + "/state/journal/web1/0"))
         #expect(journal.entries.count == 5)
-        guard case .begin(_, let version, _) = journal.entries.first else { Issue.record("no begin entry"); return }
+        guard case .begin(_, let version, _, _, _) = journal.entries.first else {
+            Issue.record("no begin entry"); return
+        }
         #expect(FileManager.default.fileExists(atPath: folder.path + "/state/journal/hooks/\(version).lua"))
     }
 

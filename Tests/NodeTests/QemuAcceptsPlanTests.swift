@@ -81,8 +81,8 @@ struct QemuAcceptsPlanTests {
         }
         let disk = folder.path + "/disk0.img"
         let iso = folder.path + "/cd.iso"
-        FileManager.default.createFile(atPath: disk, contents: Data(count: 1 << 20))
-        FileManager.default.createFile(atPath: iso, contents: Data(count: 64 << 10))
+        _ = FileManager.default.createFile(atPath: disk, contents: Data(count: 1 << 20))
+        _ = FileManager.default.createFile(atPath: iso, contents: Data(count: 64 << 10))
         let specText = """
             {
               "name": "qtest1", "uuid": "6b8e5ac4-5d1c-4a8b-9c47-2f0a1b9e7d31",

@@ -53,6 +53,18 @@ struct InstanceLifecycleTests {
                 in: folder.path, executable: "/usr/sbin/ip")
         }
 
+        /// Kills the instance's qemu with SIGKILL (a crash), as no stop would, and waits until
+        /// the kernel has taken its taps away with its fds.
+        func killQemu(_ name: String) throws {
+            let text = try String(contentsOfFile: state + "/pid/\(name)", encoding: .utf8)
+            let pid = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), "pid file: \(text)")
+            kill(pid, SIGKILL)
+            while kill(pid, 0) == 0 { usleep(20_000) }
+            for _ in 0..<250 where try ns.ip(["-o", "link", "show", "type", "tun"]).contains("tap") {
+                usleep(20_000)
+            }
+        }
+
         /// The guest answers ping from the namespace within `seconds`.
         func pings(_ address: String, within seconds: Int = 90) throws -> Bool {
             let deadline = Date().addingTimeInterval(TimeInterval(seconds))
@@ -93,7 +105,7 @@ struct InstanceLifecycleTests {
             while let path = walker?.nextObject() as? String {
                 if path.hasPrefix("lock/") || path.hasPrefix("journal/hooks") || path.hasPrefix("cache/") { continue }
                 var folder: ObjCBool = false
-                FileManager.default.fileExists(atPath: state + "/" + path, isDirectory: &folder)
+                _ = FileManager.default.fileExists(atPath: state + "/" + path, isDirectory: &folder)
                 if !folder.boolValue { lines.append("file " + path) }
             }
             return lines.sorted()
@@ -241,6 +253,64 @@ struct InstanceLifecycleTests {
         try node.expectUnchanged(since: before)
     }
 
+    @Test func aDeadInstancesUndoLeavesTheInstanceThatGotItsTapNamesAlone() throws {
+        // X's qemu is killed: its taps go, its journals stay. Y starts and the kernel gives it
+        // X's tap names. X's journals are undone by X's next start and by its cleanup: Y's taps,
+        // rule, route and sysctls stay exactly as Y's start left them.
+        let node = try Node()
+        try node.ns.ip(["addr", "add", "10.99.1.1/32", "dev", "lo"])
+        let before = try node.snapshot()
+        let nics: [(mode: String, link: String, ip: String?)] = [
+            ("bridged", "br0", nil), ("routed", "100", "10.99.1.5"),
+        ]
+        let x = try node.spec(name: "x", nics: nics, guestIP: "10.99.0.5/24", gateway: "10.99.0.1")
+        let y = try node.spec(
+            name: "y", nics: [("bridged", "br0", nil), ("routed", "100", "10.99.1.6")], guestIP: "10.99.0.6/24",
+            gateway: "10.99.0.1")
+        func taps(_ name: String) throws -> [String] {
+            try (0..<2).map {
+                try String(contentsOfFile: node.state + "/nic/\(name)/\($0)", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        /// What of the node concerns `taps`: their links, routes, rules and sysctls.
+        func view(_ taps: [String]) throws -> [String] {
+            var lines = try node.snapshot().filter { line in
+                taps.contains { line.range(of: "\\b\($0)\\b", options: .regularExpression) != nil }
+            }
+            for tap in taps {
+                for key in ["ipv4/conf/\(tap)/proxy_arp", "ipv4/conf/\(tap)/forwarding"] {
+                    let value = try node.ns.run { try String(contentsOfFile: "/proc/sys/net/" + key, encoding: .utf8) }
+                    lines.append(key + "=" + value)
+                }
+            }
+            return lines
+        }
+
+        #expect(try node.taphouse(["instance", "start", "--spec", x, "--paused"]).status == 0)
+        let xTaps = try taps("x")
+        try node.killQemu("x")
+        let started = try node.taphouse(["instance", "start", "--spec", y, "--paused"])
+        #expect(started.status == 0, "\(started.error)")
+        let yTaps = try taps("y")
+        #expect(yTaps == xTaps, "the kernel gave Y the names X's taps had")
+        let yView = try view(yTaps)
+        #expect(yView.contains { $0.contains("master br0") }, "\(yView)")
+        #expect(yView.contains { $0.contains("lookup 100") }, "\(yView)")
+
+        // X's next start undoes X's stale journals.
+        let again = try node.taphouse(["instance", "start", "--spec", x, "--paused"])
+        #expect(again.status == 0, "\(again.error)")
+        #expect(try view(yTaps) == yView)
+        try node.killQemu("x")
+        let cleanup = try node.taphouse(["instance", "cleanup", "x"])
+        #expect(cleanup.status == 0, "\(cleanup.error)")
+        #expect(try view(yTaps) == yView)
+
+        #expect(try node.taphouse(["instance", "stop", "y", "--force"]).status == 0)
+        try node.expectUnchanged(since: before)
+    }
+
     @Test func aSoftRebootStartsTheGuestAgainFromItsRuntimeAsTheUserItNames() throws {
         let node = try Node()
         let before = try node.snapshot()
@@ -279,12 +349,7 @@ struct InstanceLifecycleTests {
             name: "guest7", nics: [("bridged", "br0", nil)], guestIP: "10.99.0.7/24", gateway: "10.99.0.1")
         #expect(try node.taphouse(["instance", "start", "--spec", spec, "--paused"]).status == 0)
         // As if taphouse had been killed right after qemu started: qemu dies too, its state stays.
-        let pid = try #require(
-            pid_t(
-                try String(contentsOfFile: node.state + "/pid/guest7", encoding: .utf8)
-                    .trimmingCharacters(in: .whitespacesAndNewlines)))
-        kill(pid, SIGKILL)
-        while kill(pid, 0) == 0 { usleep(20_000) }
+        try node.killQemu("guest7")
         let again = try node.taphouse(["instance", "start", "--spec", spec, "--paused"])
         #expect(again.status == 0, "\(again.error)")
         #expect(try node.ns.ip(["-o", "link", "show", "master", "br0"]).components(separatedBy: ": tap").count == 2)

@@ -1,6 +1,7 @@
 --- Built-in hook for NICs in routed mode: what Ganeti 3.2's `network/routed/up` does. The NIC's
---- IP gets a host route through the tap, in the main table or in the table `LINK` names (with a
---- rule sending the tap's traffic to that table), and the tap answers ARP/NDP for the node.
+--- IP gets a host route through the tap, in the main table or in the table `LINK` names (a
+--- number, or a name as `ip` reads it from `/etc/iproute2/rt_tables`; with a rule sending the
+--- tap's traffic to that table), and the tap answers ARP/NDP for the node.
 --- Its `down` is the journal's undo: the rule goes (routes and sysctls go with the tap).
 local net = require "taphouse.net"
 local sysctl = require "taphouse.sysctl"
@@ -17,7 +18,7 @@ end
 --- Sends everything arriving on the tap to `table`: old rules for the tap go first, so up twice
 --- leaves one rule (Ganeti: `while ip rule del dev $INTERFACE; do :; done`).
 ---@param nic taphouse.Nic
----@param table string
+---@param table integer
 function M.rule(nic, table)
   for _, rule in ipairs(net.rules()) do
     if rule.dev == nic.INTERFACE then net.rule_del(rule) end
@@ -41,10 +42,12 @@ function M.up(nic)
   if not nic.IP then
     error(("routed NIC %d of %s has no IP address"):format(nic.INTERFACE_INDEX, nic.INSTANCE))
   end
+  -- The table first: a name the node does not know fails before anything changes.
+  local table = nic.LINK and net.table(nic.LINK)
   net.set_up(nic.INTERFACE)
-  if nic.LINK then
-    M.rule(nic, nic.LINK)
-    net.route_replace { dst = nic.IP, dev = nic.INTERFACE, table = nic.LINK }
+  if table then
+    M.rule(nic, table)
+    net.route_replace { dst = nic.IP, dev = nic.INTERFACE, table = table }
   else
     net.route_replace { dst = nic.IP, dev = nic.INTERFACE }
   end

@@ -31,17 +31,19 @@ test.case("up without LINK: a host route in main, proxy ARP/NDP and forwarding o
   },
 })
 
+local in_table_100 = {
+  calls = with({
+    "set_up tap0", "rule_add ipv4 iif tap0 table 100", "route_replace 192.0.2.10/32 dev tap0 table 100 proto 4",
+  }, sysctls),
+  host = {
+    routes = { { dst = "192.0.2.10/32", dev = "tap0", table = 100 } },
+    rules = { { family = 4, dev = "tap0", table = 100 } },
+  },
+}
+
 test.case("up with LINK 100: a rule for the tap to table 100, the host route in it", {
   nic = { MODE = "routed", IP = "192.0.2.10", LINK = "100" },
-  expect = {
-    calls = with({
-      "set_up tap0", "rule_add ipv4 iif tap0 table 100", "route_replace 192.0.2.10/32 dev tap0 table 100 proto 4",
-    }, sysctls),
-    host = {
-      routes = { { dst = "192.0.2.10/32", dev = "tap0", table = 100 } },
-      rules = { { family = 4, dev = "tap0", table = 100 } },
-    },
-  },
+  expect = in_table_100,
 })
 
 test.case("up with LINK: old rules for the tap go first, so there is one (Ganeti's while loop)", {
@@ -60,6 +62,30 @@ test.case("up with LINK: old rules for the tap go first, so there is one (Ganeti
   },
 })
 
+test.case("up with LINK naming a table (rt_tables): the same rule and route as with its number", {
+  nic = { MODE = "routed", IP = "192.0.2.10", LINK = "customers" },
+  host = { tables = { customers = 100 } },
+  expect = in_table_100,
+})
+
+test.case("up with LINK main, by its name: the rule and the host route in table 254, as ip reads main", {
+  nic = { MODE = "routed", IP = "192.0.2.10", LINK = "main" },
+  expect = {
+    calls = with({
+      "set_up tap0", "rule_add ipv4 iif tap0 table 254", "route_replace 192.0.2.10/32 dev tap0 table 254 proto 4",
+    }, sysctls),
+  },
+})
+
+test.case("up with LINK naming a table the node does not know: refused before anything changes", {
+  nic = { MODE = "routed", IP = "192.0.2.10", LINK = "customers", INTERFACE_INDEX = 1, INSTANCE = "web1.example.com" },
+  host = { tables = { staff = 200 } },
+  expect = {
+    error = { message = "routing table customers: not a number, nor a name in host.tables", line = 46 },
+    calls = {},
+  },
+})
+
 test.case("up with an IPv6 address: a /128 route and an IPv6 rule", {
   nic = { MODE = "routed", IP = "2001:db8::10", LINK = "100" },
   expect = {
@@ -71,7 +97,7 @@ test.case("up with an IPv6 address: a /128 route and an IPv6 rule", {
 
 test.case("up: a NIC without an IP is refused before anything changes", {
   nic = { MODE = "routed", LINK = "100", INTERFACE_INDEX = 2, INSTANCE = "web1.example.com" },
-  expect = { error = { message = "routed NIC 2 of web1.example.com has no IP address", line = 42 }, calls = {} },
+  expect = { error = { message = "routed NIC 2 of web1.example.com has no IP address", line = 43 }, calls = {} },
 })
 
 test.case("up: a tap without IPv6 gets only the IPv4 sysctls", {

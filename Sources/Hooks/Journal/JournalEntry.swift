@@ -3,8 +3,15 @@ import HostNet
 /// One change a hook made through the host API, with what it replaced, so it can be undone
 /// exactly. Written to the journal before the change is made.
 public enum JournalEntry: Codable, Hashable, Sendable {
-    /// The first entry: which hook brought the NIC up, which version of it, on which tap.
-    case begin(hook: String, version: String, interface: String)
+    /// The first entry: which hook brought the NIC up, which version of it, on which tap; the
+    /// network namespace (with the boot) the journal's links live in, and the tap's index there.
+    /// Journals written before link identities have neither, and are undone by name.
+    case begin(hook: String, version: String, interface: String, namespace: String? = nil, index: Int32? = nil)
+    /// Which link a name meant for the entries that follow: its index, or nil when no link had
+    /// the name. Written before the first change of a hook call that names the link, so undo
+    /// changes a link only while it is the same one (a tap name is the kernel's, and taken again
+    /// by the next tap as soon as the old one is gone).
+    case link(name: String, index: Int32?)
     case linkUp(link: String, up: Bool, was: Bool)
     case mtu(link: String, mtu: Int, was: Int)
     case mac(link: String, mac: String, was: String?)
@@ -24,11 +31,37 @@ public enum JournalEntry: Codable, Hashable, Sendable {
     /// A command run through the guarded exec: recorded, but there is nothing to undo.
     case exec(argv: [String])
 
+    /// The names of the links the change depends on: the link it changes, a route's or rule's
+    /// device, the link of a per-link sysctl, the link an Open vSwitch port is named after.
+    public var linkNames: [String] {
+        switch self {
+        case .begin, .link, .exec: []
+        case .linkUp(let link, _, _), .mtu(let link, _, _), .mac(let link, _, _), .master(let link, _, _): [link]
+        case .bridgeVLANAdded(let link, _, _, _), .bridgeVLANDeleted(let link, _): [link]
+        case .routeReplaced(let route, let was): [route.device] + (was.map { [$0.device] } ?? [])
+        case .routeDeleted(let was): [was.device]
+        case .ruleAdded(let rule): [rule.device]
+        case .ruleDeleted(let was): [was.device]
+        case .sysctl(let key, _, _): SysctlKey.link(of: key).map { [$0] } ?? []
+        case .ovsPortAdded(_, let port), .ovsPortSet(let port, _, _, _, _): [port]
+        case .ovsPortDeleted(let was): [was.name]
+        }
+    }
+
+    /// Whether the entry records a change (not the journal's own bookkeeping).
+    public var isChange: Bool {
+        switch self {
+        case .begin, .link: false
+        default: true
+        }
+    }
+
     /// The change as one line, for `hooks run --dry-run`, logs and the journal's reader.
     public var summary: String {
         switch self {
-        case .begin(let hook, let version, let interface):
+        case .begin(let hook, let version, let interface, _, _):
             "begin \(interface) hook \(hook) version \(version.prefix(12))"
+        case .link(let name, let index): "link \(name) is \(index.map { "index \($0)" } ?? "absent")"
         case .linkUp(let link, let up, _): "set \(link) \(up ? "up" : "down")"
         case .mtu(let link, let mtu, _): "set mtu \(mtu) on \(link)"
         case .mac(let link, let mac, _): "set mac \(mac) on \(link)"

@@ -1,74 +1,188 @@
 import HostNet
 
-/// Puts back what a NIC's journal says its hook changed, newest first. Best effort: every entry
-/// is tried; what is already gone (the tap, with its routes and sysctls, vanishes when qemu exits)
-/// counts as undone; what could not be put back is returned, one line each.
+/// Puts back what a NIC's journal says its hook changed, newest first, on the links it changed
+/// and on no other.
+///
+/// A tap's name is the kernel's and goes to the next tap as soon as the old one is gone (qemu
+/// killed, a crash), so a journal is undone by identity, not by name: each change is undone
+/// only while its link is the one the journal recorded (same index, same namespace, same boot).
+/// What died with its link (its state, master, VLANs, routes through it, its sysctls) counts as
+/// undone. What outlives a link by name is handled apart: a policy rule naming the link and an
+/// Open vSwitch port named after it stay in the kernel and the switch, and would apply to the
+/// next link of that name; they are removed when no link has the name, or when another has it
+/// but no other NIC's journal claims them for that link.
+///
+/// Best effort: every entry is tried; what could not be put back is returned, one line each.
 public enum JournalUndo {
-    public static func run(_ entries: [JournalEntry], network: HostNetwork, ovs: OpenVSwitch?) -> [String] {
-        var interface: String?
-        if case .begin(_, _, let tap) = entries.first { interface = tap }
-        var failures: [String] = []
-        for entry in entries.reversed() {
-            do {
-                try undo(entry, network: network, ovs: ovs, interface: interface)
-            } catch let error as HostNetError where error.code == .notFound {
-                continue
-            } catch {
-                failures.append("\(entry.summary): \(error)")
-            }
-        }
-        return failures
+    /// What an undo did, one line per change.
+    public struct Outcome: Sendable, Equatable {
+        /// Changes put back.
+        public var undone: [String] = []
+        /// Changes that went with their link, or that are left because the name now belongs to
+        /// another NIC's link.
+        public var gone: [String] = []
+        /// Changes that could not be put back, with the reason.
+        public var failures: [String] = []
+
+        public init() {}
     }
 
-    private static func undo(_ entry: JournalEntry, network: HostNetwork, ovs: OpenVSwitch?, interface: String?) throws
-    {
+    /// Whether another NIC's journal claims `entry` (a rule added, an OVS port added) for the
+    /// link that has its name now, whose index is given.
+    public typealias Claims = (_ entry: JournalEntry, _ index: Int32) -> Bool
+
+    public static func run(
+        _ entries: [JournalEntry], network: HostNetwork, ovs: OpenVSwitch?,
+        claimedElsewhere: Claims = { _, _ in false }
+    ) -> Outcome {
+        let journal = JournalLinks(entries)
+        let matcher = LinkMatcher(network: network, namespace: journal.namespace)
+        var outcome = Outcome()
+        for (entry, links) in journal.changes.reversed() {
+            do {
+                let undone = try undo(
+                    entry, links: links, matcher: matcher, ovs: ovs, journal: journal, claimed: claimedElsewhere)
+                switch undone {
+                case .done: outcome.undone.append(entry.summary)
+                case .nothing: break
+                case .gone(let why): outcome.gone.append("\(entry.summary): \(why)")
+                }
+            } catch let error as HostNetError where error.code == .notFound {
+                outcome.gone.append("\(entry.summary): \(error)")  // gone since it was looked for
+            } catch {
+                outcome.failures.append("\(entry.summary): \(error)")
+            }
+        }
+        return outcome
+    }
+
+    private enum Undone {
+        case done
+        /// Nothing to undo (a command run, an uplink VLAN another tap still uses).
+        case nothing
+        case gone(String)
+    }
+
+    private static func undo(
+        _ entry: JournalEntry, links: [String: JournalLinks.Recorded], matcher: LinkMatcher, ovs: OpenVSwitch?,
+        journal: JournalLinks, claimed: Claims
+    ) throws -> Undone {
+        let network = matcher.network
+        func match(_ name: String) throws(HostNetError) -> LinkMatcher.Match { try matcher.match(name, links[name]) }
+        func gone(_ name: String) throws(HostNetError) -> Undone? {
+            switch try match(name) {
+            case .same: nil
+            case .gone: .gone("gone with \(name)")
+            case .replaced: .gone("\(name) is another link now, left alone")
+            }
+        }
         switch entry {
-        case .begin, .exec:
-            return
+        case .begin, .link, .exec:
+            return .nothing
         case .linkUp(let link, _, let was):
+            if let gone = try gone(link) { return gone }
             try network.setUp(link, was)
         case .mtu(let link, _, let was):
+            if let gone = try gone(link) { return gone }
             try network.setMTU(link, was)
         case .mac(let link, _, let was):
-            if let was { try network.setMAC(link, was) }
+            if let gone = try gone(link) { return gone }
+            guard let was else { return .nothing }
+            try network.setMAC(link, was)
         case .master(let link, _, let was):
+            if let gone = try gone(link) { return gone }
             try network.setMaster(link, was)
         case .bridgeVLANAdded(let link, let vlan, let was, let shared):
+            if let gone = try gone(link) { return gone }
             if let was {
                 try network.addBridgeVLAN(link, was)
-                return
+                return .done
             }
-            let stillUsed =
-                shared ? try otherTapUses(vid: vlan.vid, port: link, except: interface, network: network) : false
-            if !stillUsed { try network.deleteBridgeVLAN(link, vid: vlan.vid) }
+            if shared {
+                // The NIC's own tap is left out only while it is still this NIC's tap: a tap
+                // that took its name since is another NIC's, whose VLANs count.
+                let ownTap: Int32? =
+                    if let tap = journal.interface, try matcher.match(tap, journal.interfaceRecord) == .same {
+                        try matcher.link(tap)?.index
+                    } else { nil }
+                if try otherTapUses(vid: vlan.vid, port: link, network: network, except: { $0.index == ownTap }) {
+                    return .nothing
+                }
+            }
+            try network.deleteBridgeVLAN(link, vid: vlan.vid)
         case .bridgeVLANDeleted(let link, let was):
+            if let gone = try gone(link) { return gone }
             try network.addBridgeVLAN(link, was)
         case .routeReplaced(let route, let was):
-            if let was { try network.replaceRoute(was) } else { try network.deleteRoute(route) }
+            let ours = try match(route.device) == .same
+            if let was, try match(was.device) == .same {
+                // What it replaced comes back unless the destination is routed by someone else
+                // now (the route went with its link, and another took the destination).
+                let taken = try destinationTaken(was, network)
+                if ours || !taken {
+                    try network.replaceRoute(was)
+                    return .done
+                }
+                return .gone("\(was.destination) in table \(was.table) is routed by another link now, left alone")
+            }
+            guard ours else { return try gone(route.device) ?? .nothing }
+            try network.deleteRoute(route)
         case .routeDeleted(let was):
+            if let gone = try gone(was.device) { return gone }
+            if try destinationTaken(was, network) {
+                return .gone("\(was.destination) in table \(was.table) is routed again, left alone")
+            }
             try network.replaceRoute(was)
         case .ruleAdded(let rule):
-            guard let current = try network.rules().first(where: { HookHost.same($0, rule) }) else { return }
+            // A rule outlives its link: the kernel keeps it for the next link of that name.
+            guard let current = try network.rules().first(where: { HookHost.same($0, rule) }) else {
+                return .gone("no such rule now")
+            }
+            if case .replaced(let index) = try match(rule.device), claimed(entry, index) {
+                return .gone("\(rule.device) is another link now, whose NIC has this rule: left alone")
+            }
             try network.deleteRule(current)
         case .ruleDeleted(let was):
+            // Put back only for the same link: for another, it would apply to that link.
+            if let gone = try gone(was.device) { return gone }
+            if try network.rules().contains(where: { HookHost.same($0, was) }) { return .nothing }
             try network.addRule(was)
         case .sysctl(let key, _, let was):
+            if let link = SysctlKey.link(of: key), let gone = try gone(link) { return gone }
             try network.setSysctl(key, was)
         case .ovsPortAdded(_, let port):
-            try ovs?.deletePort(port)
+            // A port record outlives its link too, and takes the next link of that name.
+            guard let ovs else { return .nothing }
+            guard try ovs.port(port) != nil else { return .gone("no such port now") }
+            if case .replaced(let index) = try match(port), claimed(entry, index) {
+                return .gone("\(port) is another link now, whose NIC has this port: left alone")
+            }
+            try ovs.deletePort(port)
         case .ovsPortDeleted(let was):
-            try ovs?.addPort(bridge: was.bridge, port: was.name)
-            try ovs?.setPort(was.name, tag: was.tag, trunks: was.trunks)
+            if let gone = try gone(was.name) { return gone }
+            guard let ovs else { return .nothing }
+            try ovs.addPort(bridge: was.bridge, port: was.name)
+            try ovs.setPort(was.name, tag: was.tag, trunks: was.trunks)
         case .ovsPortSet(let port, _, _, let wasTag, let wasTrunks):
-            try ovs?.setPort(port, tag: wasTag, trunks: wasTrunks)
+            if let gone = try gone(port) { return gone }
+            guard let ovs else { return .nothing }
+            try ovs.setPort(port, tag: wasTag, trunks: wasTrunks)
         }
+        return .done
     }
 
-    /// Whether a tap other than this NIC's, on the same bridge as `port` (an uplink), still has
-    /// the VLAN: then the uplink keeps it.
-    static func otherTapUses(vid: Int, port: String, except interface: String?, network: HostNetwork) throws -> Bool {
+    /// Whether a route now leads to `route`'s destination in its table.
+    private static func destinationTaken(_ route: Route, _ network: HostNetwork) throws -> Bool {
+        try network.routes(table: route.table).contains { $0.destination == route.destination }
+    }
+
+    /// Whether a tap on the same bridge as `port` (an uplink), other than those `except` names,
+    /// has the VLAN: then the uplink keeps it.
+    static func otherTapUses(
+        vid: Int, port: String, network: HostNetwork, except: (LinkState) -> Bool
+    ) throws -> Bool {
         guard let bridge = try network.link(port)?.master else { return false }
-        for link in try network.links() where link.master == bridge && link.name != port && link.name != interface {
+        for link in try network.links() where link.master == bridge && link.name != port && !except(link) {
             guard link.kind == "tun" else { continue }
             if try network.bridgeVLANs(link.name).contains(where: { $0.vid == vid }) { return true }
         }

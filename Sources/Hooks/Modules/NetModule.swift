@@ -21,7 +21,7 @@ public enum NetModule {
                 guard let link = try host(args).link(try args.string(1)) else { return [.nil] }
                 return [value(link)]
             },
-            "links": { args in [.array(try host(args).network.links().map(value))] },
+            "links": { args in [.array(try host(args).links().map(value))] },
             "set_up": { args in
                 try host(args).setUp(try args.string(1), true)
                 return []
@@ -54,11 +54,11 @@ public enum NetModule {
             },
             "ports": { args in
                 let bridge = try args.string(1)
-                return [.array(try host(args).network.links().filter { $0.master == bridge }.map { .string($0.name) })]
+                return [.array(try host(args).links().filter { $0.master == bridge }.map { .string($0.name) })]
             },
             "vlan_filtering": { args in [.boolean(try existing(host(args), try args.string(1)).vlanFiltering)] },
             "bridge_vlans": { args in
-                [.array(try host(args).network.bridgeVLANs(try args.string(1)).map(value))]
+                [.array(try host(args).bridgeVLANs(try args.string(1)).map(value))]
             },
             "bridge_vlan_add": { args in
                 let options = try args.optionalTable(3) ?? .map([:])
@@ -73,24 +73,28 @@ public enum NetModule {
                 return []
             },
             "routes": { args in
-                let table = args[1] == .nil ? nil : try tableID(args[1], args, 1)
-                return [.array(try host(args).network.routes(table: table).map(value))]
+                let table = args[1] == .nil ? nil : try tableID(args[1], try host(args), args, 1)
+                return [.array(try host(args).routes(table: table).map(value))]
             },
             "route_replace": { args in
-                try host(args).replaceRoute(try route(args))
+                try host(args).replaceRoute(try route(args, try host(args)))
                 return []
             },
             "route_del": { args in
-                try host(args).deleteRoute(try route(args))
+                try host(args).deleteRoute(try route(args, try host(args)))
                 return []
             },
-            "rules": { args in [.array(try host(args).network.rules().map(value))] },
+            "table": { args in
+                guard args[1] != .nil else { throw args.badArgument(1, "a routing table name or number expected") }
+                return [.integer(Int64(try tableID(args[1], try host(args), args, 1)))]
+            },
+            "rules": { args in [.array(try host(args).rules().map(value))] },
             "rule_add": { args in
-                try host(args).addRule(try rule(args))
+                try host(args).addRule(try rule(args, try host(args)))
                 return []
             },
             "rule_del": { args in
-                try host(args).deleteRule(try rule(args))
+                try host(args).deleteRule(try rule(args, try host(args)))
                 return []
             },
         ]
@@ -134,19 +138,16 @@ public enum NetModule {
         return .map(fields)
     }
 
-    /// A routing table: a number (or numeric string, as `nic.LINK` is), or `main`/`default`/`local`.
-    static func tableID(_ value: LuaValue, _ args: LuaArguments, _ position: Int) throws -> Int {
+    /// A routing table: a number, or a string as `ip` reads it (`nic.LINK` is one): a name from
+    /// the node's `rt_tables` files (`main`, `local`, `default` always), or a number.
+    static func tableID(_ value: LuaValue, _ host: HookHost, _ args: LuaArguments, _ position: Int) throws -> Int {
         switch value {
         case .nil: return Route.mainTable
         case .integer(let i) where (1...0xFFFF_FFFF).contains(i): return Int(i)
-        case .string("main"): return Route.mainTable
-        case .string("default"): return 253
-        case .string("local"): return 255
-        case .string(let s):
-            if let i = Int(s), (1...0xFFFF_FFFF).contains(i) { return i }
-        default: break
+        case .string(let name): return try host.network.routingTable(name)
+        default:
+            throw args.badArgument(position, "routing table must be a number or a name (rt_tables)")
         }
-        throw args.badArgument(position, "routing table must be a number or main, default, local")
     }
 
     /// `set_link`'s table: `mac`, `mtu`, `up` (boolean), `master` (a bridge, or false for none).
@@ -173,25 +174,26 @@ public enum NetModule {
         return change
     }
 
-    static func route(_ args: LuaArguments) throws -> Route {
+    static func route(_ args: LuaArguments, _ host: HookHost) throws -> Route {
         let spec = try args.table(1)
         guard let dst = spec["dst"].stringValue else {
             throw args.badArgument(1, "field 'dst' (a destination) is required")
         }
         guard let dev = spec["dev"].stringValue else { throw args.badArgument(1, "field 'dev' (a device) is required") }
         let destination = dst.contains("/") ? dst : dst + (dst.contains(":") ? "/128" : "/32")
-        let proto = try spec["proto"] == .nil ? Route.staticProto : Int(spec["proto"].integerValue ?? -1)
+        let proto = spec["proto"] == .nil ? Route.staticProto : Int(spec["proto"].integerValue ?? -1)
         guard (0...255).contains(proto) else { throw args.badArgument(1, "field 'proto' must be 0-255") }
-        return Route(destination: destination, device: dev, table: try tableID(spec["table"], args, 1), proto: proto)
+        return Route(
+            destination: destination, device: dev, table: try tableID(spec["table"], host, args, 1), proto: proto)
     }
 
-    static func rule(_ args: LuaArguments) throws -> Rule {
+    static func rule(_ args: LuaArguments, _ host: HookHost) throws -> Rule {
         let spec = try args.table(1)
         guard let dev = spec["dev"].stringValue else { throw args.badArgument(1, "field 'dev' (a device) is required") }
         let family = Int(spec["family"].integerValue ?? 4)
         guard family == 4 || family == 6 else { throw args.badArgument(1, "field 'family' must be 4 or 6") }
         return Rule(
-            family: family, device: dev, table: try tableID(spec["table"], args, 1),
+            family: family, device: dev, table: try tableID(spec["table"], host, args, 1),
             priority: spec["priority"].integerValue.map { Int($0) })
     }
 }

@@ -16,8 +16,7 @@ public enum OVSModule {
             name: name,
             functions: [
                 "port": { args in
-                    let hookHost = try host(args)
-                    guard let ovs = hookHost.ovs, let port = try ovs.port(try args.string(1)) else { return [.nil] }
+                    guard let port = try host(args).ovsPort(try args.string(1)) else { return [.nil] }
                     var fields: [LuaKey: LuaValue] = [
                         "name": .string(port.name), "bridge": .string(port.bridge),
                         "trunks": .array(port.trunks.map { .integer(Int64($0)) }),

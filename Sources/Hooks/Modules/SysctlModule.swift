@@ -11,7 +11,7 @@ public enum SysctlModule {
             functions: [
                 "get": { args in
                     [
-                        try context.requireHost(args.functionName).network.sysctl(try args.string(1)).map(
+                        try context.requireHost(args.functionName).sysctl(try args.string(1)).map(
                             LuaValue.string) ?? .nil
                     ]
                 },

@@ -11,6 +11,17 @@ public final class HookHost {
     public let dryRun: Bool
     /// The NIC's tap: a shared (uplink) VLAN another tap already uses counts as taphouse's own.
     public let interface: String?
+    /// A name the hook must not see or touch: the NIC's tap name during a `down` whose tap is
+    /// gone and whose name another link has taken since. Reads act as if no link had it, and
+    /// changes naming it are refused as for a missing link.
+    public let hidden: String?
+    /// The links this call has recorded in the journal (name to index, nil for none): a change
+    /// is preceded by a `link` entry for each name it depends on that is not here yet.
+    private var recorded: [String: Int32?] = [:]
+    /// Whether another NIC's journal made a change (an uplink VLAN) for the link with an index:
+    /// then what is there is taphouse's, not the admin's, even while no tap uses it (that NIC's
+    /// tap died with its qemu and its journal awaits undo).
+    public var claimedElsewhere: JournalUndo.Claims = { _, _ in false }
     /// Every change asked for, as one line each, in order.
     public private(set) var calls: [String] = []
     /// Links read during this hook call, kept up to date with the call's own changes: a hook
@@ -29,16 +40,24 @@ public final class HookHost {
     /// What runs `exec`: a child process, or (in hook specs) a recorded answer.
     public let executor: Executor
 
+    /// - Parameters:
+    ///   - tap: the NIC's tap as read just before the call, when the caller has it: the cache
+    ///     starts with it, and the journal's `begin` has recorded its index already.
     public init(
-        network: HostNetwork, ovs: OpenVSwitch?, journal: Journal?, interface: String? = nil, dryRun: Bool = false,
-        executor: @escaping Executor = HookHost.spawn
+        network: HostNetwork, ovs: OpenVSwitch?, journal: Journal?, interface: String? = nil, tap: LinkState? = nil,
+        hidden: String? = nil, dryRun: Bool = false, executor: @escaping Executor = HookHost.spawn
     ) {
         self.network = network
         self.ovs = ovs
         self.journal = journal
         self.interface = interface
+        self.hidden = hidden
         self.dryRun = dryRun
         self.executor = executor
+        if let tap, tap.name == interface {
+            linkCache[tap.name] = tap
+            recorded[tap.name] = tap.index
+        }
     }
 
     /// Journals `entry`, then runs `change`; a refused change leaves no entry behind.
@@ -52,7 +71,16 @@ public final class HookHost {
     private func change(_ entries: [JournalEntry], _ apply: () throws(HostNetError) -> Void) throws {
         calls += entries.map(\.summary)
         if dryRun { return }
-        try journal?.append(contentsOf: entries)
+        if let journal {
+            // The links the changes depend on, as they are now, before the changes (one write).
+            var identities: [JournalEntry] = []
+            for name in entries.flatMap(\.linkNames) where recorded[name] == nil {
+                let index = try link(name)?.index
+                recorded[name] = .some(index)
+                identities.append(.link(name: name, index: index))
+            }
+            try journal.append(contentsOf: identities + entries)
+        }
         do {
             try apply()
         } catch {
@@ -63,10 +91,50 @@ public final class HookHost {
 
     /// The link, from this call's cache or the host.
     public func link(_ name: String) throws(HostNetError) -> LinkState? {
+        if name == hidden { return nil }
         if let cached = linkCache[name] { return cached }
         let link = try network.link(name)
         if let link { linkCache[name] = link }
         return link
+    }
+
+    /// Every link but a hidden one.
+    public func links() throws(HostNetError) -> [LinkState] {
+        try network.links().filter { $0.name != hidden }
+    }
+
+    /// A bridge port's VLANs.
+    public func bridgeVLANs(_ name: String) throws(HostNetError) -> [BridgeVLAN] {
+        try visible(name, "list bridge vlans of \(name)")
+        return try network.bridgeVLANs(name)
+    }
+
+    /// The routes of a table (all with nil), but those through a hidden link.
+    public func routes(table: Int?) throws(HostNetError) -> [Route] {
+        try network.routes(table: table).filter { $0.device != hidden }
+    }
+
+    /// The rules, but those naming a hidden link.
+    public func rules() throws(HostNetError) -> [Rule] { try network.rules().filter { $0.device != hidden } }
+
+    /// A sysctl, nil when it does not exist (as a hidden link's do not).
+    public func sysctl(_ key: String) throws(HostNetError) -> String? {
+        if let link = SysctlKey.link(of: key), link == hidden { return nil }
+        return try network.sysctl(key)
+    }
+
+    /// An Open vSwitch port (nil without a switch, or for a hidden name).
+    public func ovsPort(_ name: String) throws(HostNetError) -> OVSPort? {
+        guard name != hidden, let ovs else { return nil }
+        return try ovs.port(name)
+    }
+
+    /// Refuses an operation on the hidden name as on a missing link.
+    private func visible(_ name: String?, _ operation: @autoclosure () -> String) throws(HostNetError) {
+        guard let name, name == hidden else { return }
+        throw HostNetError(
+            .notFound, operation(),
+            detail: "no link \(name) of this NIC: its tap is gone, and the name is another's now")
     }
 
     private func existing(_ name: String, _ operation: String) throws(HostNetError) -> LinkState {
@@ -119,13 +187,14 @@ public final class HookHost {
     }
 
     public func addBridgeVLAN(_ name: String, _ vlan: BridgeVLAN, shared: Bool) throws {
-        var was = try network.bridgeVLANs(name).first { $0.vid == vlan.vid }
+        var was = try bridgeVLANs(name).first { $0.vid == vlan.vid }
         // An uplink VLAN that another tap uses was added for that tap, not by the admin: it is
         // taphouse's, and goes with the last tap that needs it.
-        if shared, was != nil,
-            try JournalUndo.otherTapUses(vid: vlan.vid, port: name, except: interface, network: network)
-        {
-            was = nil
+        if shared, was != nil {
+            let usedByATap = try JournalUndo.otherTapUses(
+                vid: vlan.vid, port: name, network: network, except: { $0.name == interface || $0.name == hidden })
+            let asked = JournalEntry.bridgeVLANAdded(link: name, vlan: vlan, was: nil, shared: true)
+            if try usedByATap || (link(name).map { claimedElsewhere(asked, $0.index) } ?? false) { was = nil }
         }
         try change(.bridgeVLANAdded(link: name, vlan: vlan, was: was, shared: shared)) { () throws(HostNetError) in
             try network.addBridgeVLAN(name, vlan)
@@ -133,7 +202,7 @@ public final class HookHost {
     }
 
     public func deleteBridgeVLAN(_ name: String, vid: Int) throws {
-        guard let was = try network.bridgeVLANs(name).first(where: { $0.vid == vid }) else {
+        guard let was = try bridgeVLANs(name).first(where: { $0.vid == vid }) else {
             throw HostNetError(.notFound, "delete bridge vlan \(vid) from \(name)", detail: "no such vlan")
         }
         try change(.bridgeVLANDeleted(link: name, was: was)) { () throws(HostNetError) in
@@ -142,13 +211,14 @@ public final class HookHost {
     }
 
     public func replaceRoute(_ route: Route) throws {
-        let was = try network.routes(table: route.table).first { $0.destination == route.destination }
+        try visible(route.device, "replace route \(route)")
+        let was = try routes(table: route.table).first { $0.destination == route.destination }
         try change(.routeReplaced(route: route, was: was)) { () throws(HostNetError) in try network.replaceRoute(route)
         }
     }
 
     public func deleteRoute(_ route: Route) throws {
-        guard let was = try network.routes(table: route.table).first(where: { $0.destination == route.destination })
+        guard let was = try routes(table: route.table).first(where: { $0.destination == route.destination })
         else {
             throw HostNetError(.notFound, "delete route \(route)", detail: "no such route")
         }
@@ -156,11 +226,12 @@ public final class HookHost {
     }
 
     public func addRule(_ rule: Rule) throws {
+        try visible(rule.device, "add rule \(rule)")
         try change(.ruleAdded(rule: rule)) { () throws(HostNetError) in try network.addRule(rule) }
     }
 
     public func deleteRule(_ rule: Rule) throws {
-        guard let was = try network.rules().first(where: { Self.same($0, rule) }) else {
+        guard let was = try rules().first(where: { Self.same($0, rule) }) else {
             throw HostNetError(.notFound, "delete rule \(rule)", detail: "no such rule")
         }
         try change(.ruleDeleted(was: was)) { () throws(HostNetError) in try network.deleteRule(was) }
@@ -172,7 +243,7 @@ public final class HookHost {
     }
 
     public func setSysctl(_ key: String, _ value: String) throws {
-        guard let was = try network.sysctl(key) else {
+        guard let was = try sysctl(key) else {
             throw HostNetError(.notFound, "set sysctl \(key)", detail: "no such sysctl")
         }
         try change(.sysctl(key: key, value: value, was: was)) { () throws(HostNetError) in
@@ -189,6 +260,7 @@ public final class HookHost {
 
     public func addOVSPort(bridge: String, port: String) throws {
         let ovs = try requireOVS("add ovs port \(port)")
+        try visible(port, "add ovs port \(port)")
         try change(.ovsPortAdded(bridge: bridge, port: port)) { () throws(HostNetError) in
             try ovs.addPort(bridge: bridge, port: port)
         }
@@ -196,7 +268,7 @@ public final class HookHost {
 
     public func deleteOVSPort(_ name: String) throws {
         let ovs = try requireOVS("delete ovs port \(name)")
-        guard let was = try ovs.port(name) else {
+        guard let was = try ovsPort(name) else {
             throw HostNetError(.notFound, "delete ovs port \(name)", detail: "no such port")
         }
         try change(.ovsPortDeleted(was: was)) { () throws(HostNetError) in try ovs.deletePort(name) }
@@ -204,7 +276,7 @@ public final class HookHost {
 
     public func setOVSPort(_ name: String, tag: Int?, trunks: [Int]) throws {
         let ovs = try requireOVS("set ovs port \(name)")
-        guard let was = try ovs.port(name) else {
+        guard let was = try ovsPort(name) else {
             throw HostNetError(.notFound, "set ovs port \(name)", detail: "no such port")
         }
         try change(.ovsPortSet(port: name, tag: tag, trunks: trunks, wasTag: was.tag, wasTrunks: was.trunks)) {

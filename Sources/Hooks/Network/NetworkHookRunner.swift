@@ -85,14 +85,30 @@ public final class NetworkHookRunner {
         let (path, _) = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode) }
         let (source, version) = try attributed(instance, index) { () throws(HookError) in try text(of: path) }
         let journalPath = Journal.path(stateDirectory: stateDirectory, instance: instance, nicIndex: index)
+        // The tap as it is now: its index goes into the journal, so undo knows it from the next
+        // tap to take its name.
+        let tap = try attributed(instance, index) { () throws(HookError) in
+            do {
+                return try network.link(interface)
+            } catch {
+                throw HookError(.host, "\(error)")
+            }
+        }
         var journal: Journal?
+        var staleUndone = false
         if !dryRun {
             // A journal left by an up that never went down (a crash) is undone first, so up
             // twice is up once.
+            let begin = JournalEntry.begin(
+                hook: path, version: version, interface: interface, namespace: network.namespaceIdentity(),
+                index: tap?.index)
             journal = try attributed(instance, index) { () throws(HookError) in
                 try Journal.create(
-                    path: journalPath, first: .begin(hook: path, version: version, interface: interface),
-                    durable: durableJournal, stale: { _ = JournalUndo.run($0, network: network, ovs: ovs) })
+                    path: journalPath, first: begin, durable: durableJournal,
+                    stale: {
+                        self.undo($0, journalPath, network: network, ovs: ovs)
+                        staleUndone = true
+                    })
             }
             if !savedVersions.contains(version) {
                 try attributed(instance, index) { () throws(HookError) in
@@ -101,8 +117,11 @@ public final class NetworkHookRunner {
                 savedVersions.insert(version)
             }
         }
+        // The tap read above starts the call's cache, unless undoing a stale journal changed it.
         let host = HookHost(
-            network: network, ovs: ovs, journal: journal, interface: interface, dryRun: dryRun, executor: executor)
+            network: network, ovs: ovs, journal: journal, interface: interface, tap: staleUndone ? nil : tap,
+            dryRun: dryRun, executor: executor)
+        host.claimedElsewhere = claims(except: journalPath, network: network)
         let table = Self.nicTable(
             instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .up, phase: phase)
         do {
@@ -110,12 +129,67 @@ public final class NetworkHookRunner {
         } catch {
             var hookError = HookError(error, instance: instance, nicIndex: index)
             if let journal {
-                hookError.undoFailures = JournalUndo.run(journal.entries, network: network, ovs: ovs)
+                hookError.undoFailures = undo(journal.entries, journalPath, network: network, ovs: ovs).failures
                 try? journal.remove()
             }
             throw hookError
         }
         return host.calls
+    }
+
+    /// Undoes a journal's entries on the links they changed (see ``JournalUndo``), asking the
+    /// other journals of the node whether a rule or port left on a name another link has now
+    /// is that link's NIC's.
+    @discardableResult
+    func undo(
+        _ entries: [JournalEntry], _ path: String, network: HostNetwork, ovs: OpenVSwitch?
+    ) -> JournalUndo.Outcome {
+        JournalUndo.run(entries, network: network, ovs: ovs, claimedElsewhere: claims(except: path, network: network))
+    }
+
+    /// Asks the node's other journals (read on the first question) whether one of them made
+    /// `entry`'s change for the link that has the name now.
+    func claims(except path: String, network: HostNetwork) -> JournalUndo.Claims {
+        var others: [JournalLinks]?
+        let namespace = network.namespaceIdentity()
+        return { entry, index in
+            if others == nil { others = self.otherJournals(except: path) }
+            return others!.contains { journal in
+                journal.namespace == namespace
+                    && journal.changes.contains { change in
+                        Self.sameClaim(change.entry, entry)
+                            && entry.linkNames.allSatisfy { change.links[$0] == .index(index) }
+                    }
+            }
+        }
+    }
+
+    /// Whether `made` (another journal's entry) is the change `asked` describes: the same rule
+    /// (family, device, table), the same switch port, an uplink VLAN taphouse added (not one
+    /// that was there before it).
+    static func sameClaim(_ made: JournalEntry, _ asked: JournalEntry) -> Bool {
+        switch (made, asked) {
+        case (.ruleAdded(let x), .ruleAdded(let y)): x.family == y.family && x.device == y.device && x.table == y.table
+        case (.ovsPortAdded(_, let x), .ovsPortAdded(_, let y)): x == y
+        case (.bridgeVLANAdded(let x, let vlan, nil, _), .bridgeVLANAdded(let y, let asked, _, _)):
+            x == y && vlan.vid == asked.vid
+        default: false
+        }
+    }
+
+    /// Every NIC journal of the node but the one at `path` (unreadable ones are skipped: they
+    /// claim nothing).
+    func otherJournals(except path: String) -> [JournalLinks] {
+        let root = stateDirectory + "/journal"
+        var journals: [JournalLinks] = []
+        for instance in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where instance != "hooks" {
+            for nic in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + instance)) ?? [] {
+                let file = "\(root)/\(instance)/\(nic)"
+                guard file != path, Int(nic) != nil, let journal = try? Journal.load(path: file) else { continue }
+                journals.append(JournalLinks(journal.entries))
+            }
+        }
+        return journals
     }
 
     /// Takes a NIC down: runs its hook's own `down` if it has one (the version that brought it
@@ -129,7 +203,7 @@ public final class NetworkHookRunner {
         let journal = try attributed(instance, index) { () throws(HookError) in try Journal.load(path: journalPath) }
         var path: String
         var source: [UInt8]
-        if case .begin(let hook, let version, _) = journal?.entries.first,
+        if case .begin(let hook, let version, _, _, _) = journal?.entries.first,
             let copy = FileManager.default.contents(
                 atPath: Self.copyPath(version: version, stateDirectory: stateDirectory))
         {
@@ -138,8 +212,21 @@ public final class NetworkHookRunner {
             path = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode).path }
             source = try attributed(instance, index) { () throws(HookError) in try text(of: path).source }
         }
+        // A tap that is gone and whose name another link took since is not this NIC's: the
+        // hook's own down must not see it, let alone change it.
+        var hidden: String?
+        if let journal {
+            let links = JournalLinks(journal.entries)
+            if let tap = links.interface, links.namespace != nil,
+                case .replaced? = try? LinkMatcher(network: network, namespace: links.namespace).match(
+                    tap, links.interfaceRecord)
+            {
+                hidden = tap
+            }
+        }
         let host = HookHost(
-            network: network, ovs: ovs, journal: nil, interface: interface, dryRun: dryRun, executor: executor)
+            network: network, ovs: ovs, journal: nil, interface: interface, hidden: hidden, dryRun: dryRun,
+            executor: executor)
         let table = Self.nicTable(
             instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .down, phase: phase)
         var downError: HookError?
@@ -154,13 +241,12 @@ public final class NetworkHookRunner {
         var calls = host.calls
         if let journal {
             if dryRun {
-                calls += journal.entries.reversed().compactMap { entry in
-                    if case .begin = entry { return nil }
-                    return "undo: " + entry.summary
-                }
+                calls += journal.entries.reversed().filter(\.isChange).map { "undo: " + $0.summary }
             } else {
-                let failures = JournalUndo.run(journal.entries, network: network, ovs: ovs)
+                let outcome = undo(journal.entries, journalPath, network: network, ovs: ovs)
+                calls += outcome.undone.map { "undo: " + $0 } + outcome.gone.map { "not undone: " + $0 }
                 try? journal.remove()
+                let failures = outcome.failures
                 if !failures.isEmpty {
                     var error =
                         downError

@@ -10,7 +10,7 @@ final class FakeNode {
     let ovs: FakeOpenVSwitch
 
     static let linkFields: Set<String> = ["kind", "up", "mtu", "mac", "master", "vlan_filtering", "ipv6"]
-    static let hostFields: Set<String> = ["links", "vlans", "routes", "rules", "sysctls", "ovs"]
+    static let hostFields: Set<String> = ["links", "vlans", "routes", "rules", "sysctls", "ovs", "tables"]
 
     /// Builds the node `description` describes; `taps` (the NICs' interfaces) are added as tun
     /// links when the description leaves them out, as taphouse creates them before hooks run.
@@ -42,13 +42,17 @@ final class FakeNode {
                 // As the kernel does: a port of a filtering bridge starts in VLAN 1, untagged.
                 if bridge.vlanFiltering { host.state.vlans[name] = [BridgeVLAN(vid: 1, pvid: true, untagged: true)] }
             }
-            // Every link has its conf sysctls, as under /proc/sys/net (IPv6 ones unless disabled).
-            host.state.sysctls["net/ipv4/conf/\(name)/proxy_arp"] = "0"
-            host.state.sysctls["net/ipv4/conf/\(name)/forwarding"] = "0"
-            if !withoutIPv6.contains(name) {
-                host.state.sysctls["net/ipv6/conf/\(name)/proxy_ndp"] = "0"
-                host.state.sysctls["net/ipv6/conf/\(name)/forwarding"] = "0"
+            addSysctls(of: name, ipv6: !withoutIPv6.contains(name))
+        }
+        for (name, value) in try description.named("tables") ?? [] {
+            let path = description.at("tables") + ".\(name)"
+            guard case .integer(let id) = value, (1...0xFFFF_FFFF).contains(id) else {
+                throw SpecError(path, "a routing table id (1 to 2^32-1) expected, got \(value.typeName)")
             }
+            guard RoutingTableNames.number(name) == nil else {
+                throw SpecError(path, "a table name that is not a number expected")
+            }
+            host.tables[name] = Int(id)
         }
         for (port, value) in try description.named("vlans") ?? [] {
             let path = description.at("vlans") + ".\(port)"
@@ -71,6 +75,22 @@ final class FakeNode {
                 ovs.ports[name] = try Self.port(name, value, path: switchTable.at("ports") + ".\(name)")
             }
         }
+    }
+
+    /// Every link has its conf sysctls, as under /proc/sys/net (IPv6 ones unless disabled).
+    private func addSysctls(of name: String, ipv6: Bool) {
+        host.state.sysctls["net/ipv4/conf/\(name)/proxy_arp"] = "0"
+        host.state.sysctls["net/ipv4/conf/\(name)/forwarding"] = "0"
+        if ipv6 {
+            host.state.sysctls["net/ipv6/conf/\(name)/proxy_ndp"] = "0"
+            host.state.sysctls["net/ipv6/conf/\(name)/forwarding"] = "0"
+        }
+    }
+
+    /// A new tap, as taphouse creates one: a new link (a new index), down, with its sysctls.
+    func addTap(_ name: String, mac: String) {
+        host.addLink(name, kind: "tun", mac: mac)
+        addSysctls(of: name, ipv6: true)
     }
 
     static func vlans(_ value: LuaValue, path: String) throws(SpecError) -> [BridgeVLAN] {

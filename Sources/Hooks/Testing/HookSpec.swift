@@ -82,6 +82,9 @@ struct HookSpec {
     /// alone); up twice is up once.
     var checkUndo: Bool
     var checkTwice: Bool
+    /// The tap dies with its qemu and another NIC's tap takes its name: undo leaves that NIC
+    /// alone, and the other NIC's down, once its tap is gone too, leaves nothing.
+    var checkReplaced: Bool
     var skip: String?
 
     init(_ table: LuaValue) throws(SpecError) {
@@ -153,13 +156,14 @@ struct HookSpec {
             expectedError = try ExpectedError.read(expect["error"])
         }
         switch spec["properties"] {
-        case .nil: (checkUndo, checkTwice) = (true, true)
-        case .boolean(false): (checkUndo, checkTwice) = (false, false)
+        case .nil: (checkUndo, checkTwice, checkReplaced) = (true, true, true)
+        case .boolean(false): (checkUndo, checkTwice, checkReplaced) = (false, false, false)
         case let value:
             let properties = try SpecTable(value, path: "properties")
-            try properties.only(["undo", "twice"])
+            try properties.only(["undo", "twice", "replaced"])
             checkUndo = try properties.boolean("undo") ?? true
             checkTwice = try properties.boolean("twice") ?? true
+            checkReplaced = try properties.boolean("replaced") ?? true
         }
     }
 
@@ -204,7 +208,7 @@ struct HookSpec {
             try table.only(["NAME"])
             network = try table.string("NAME")
         }
-        if let given = try interface, let named = try fields.string("INTERFACE"), given != named {
+        if let given = interface, let named = try fields.string("INTERFACE"), given != named {
             throw SpecError("interface", "differs from nic.INTERFACE")
         }
         return NIC(

@@ -102,6 +102,12 @@ function net.route_del(route) end
 ---@return taphouse.Rule[] rules
 function net.rules() end
 
+---The id of a routing table, as `ip` reads the name or number: names come from the node's
+---`/etc/iproute2/rt_tables` and `rt_tables.d/*.conf`. An error when no file defines the name.
+---@param name taphouse.RoutingTable
+---@return integer id
+function net.table(name) end
+
 ---Adds a policy routing rule: traffic arriving on `dev` looks up `table`.
 ---@param rule taphouse.RuleSpec
 function net.rule_add(rule) end

@@ -56,7 +56,8 @@
 ---@field untagged? boolean
 ---@field shared? boolean on an uplink: the VLAN stays until the last tap that needs it goes
 
----A routing table: a number, a numeric string (as `nic.LINK` is), or a name.
+---A routing table: a number, or a string as `ip` reads it (as `nic.LINK` is): a name from the
+---node's `rt_tables` files, or a number.
 ---@alias taphouse.RoutingTable
 ---| integer
 ---| "main"
