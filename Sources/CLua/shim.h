@@ -161,6 +161,19 @@ static inline void clua_hook(lua_State *L, lua_Debug *ar) {
     lua_error(L);
 }
 
+/// For C functions that loop without running Lua code (pattern matching, say): raises the
+/// budget's error, as the hook would, once the call's time budget is spent. Cheap enough to
+/// call every few thousand steps. Only for states made by clua_newstate.
+static inline void clua_budget_poll(lua_State *L) {
+    clua_budget *b = clua_budget_of(L);
+    if (!b->expired && b->deadline_ns > 0 && clua_now_ns() >= b->deadline_ns) b->expired = CLUA_EXPIRED_CLOCK;
+    if (b->expired) {
+        lua_sethook(L, clua_hook, LUA_MASKCOUNT, 1);
+        clua_push_budget_message(L, b);
+        lua_error(L);
+    }
+}
+
 /// `spent()` for the prelude: whether this call's time or memory budget is gone. A Lua function
 /// in C, so asking costs no Swift frame.
 static inline int clua_spent(lua_State *L) {
