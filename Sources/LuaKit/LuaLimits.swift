@@ -11,16 +11,26 @@ public struct LuaLimits: Sendable, Equatable {
     public var hookInterval: Int32
     /// How deeply nested a table may be to cross between Lua and Swift.
     public var maxDepth: Int
+    /// Bytes of `print`, `warn` and log output one call may produce; what goes over is dropped,
+    /// with one note saying so.
+    public var outputBytes: Int
 
-    /// Creates limits; the defaults suit a hook: 2 s, 64 MiB, no instruction limit.
+    /// Creates limits; the defaults suit a hook: 2 s, 64 MiB, no instruction limit, 64 KiB of
+    /// output per call.
     public init(
         timeout: Duration = .seconds(2), instructionLimit: Int? = nil, memoryBytes: Int? = 64 << 20,
-        hookInterval: Int32 = 1000, maxDepth: Int = 64
+        hookInterval: Int32 = 1000, maxDepth: Int = 64, outputBytes: Int = 64 << 10
     ) {
         self.timeout = timeout
         self.instructionLimit = instructionLimit
         self.memoryBytes = memoryBytes
         self.hookInterval = hookInterval
         self.maxDepth = maxDepth
+        self.outputBytes = outputBytes
     }
+
+    /// Bytes one conversion between Lua and Swift may copy: the memory budget, or 64 MiB for a
+    /// state without one. A table that shares its children is counted once per time it is
+    /// copied, as it is copied that many times.
+    var conversionBytes: Int { memoryBytes ?? 64 << 20 }
 }

@@ -28,10 +28,38 @@ enum LuaPrelude {
         string.dump = nil
         getmetatable("").__metatable = false
 
+        -- pairs() over a proxy walks the library without handing it out: `next, lib` would give
+        -- a call the real table, and what it wrote there every later call would see.
         local metas = {}
         for name, lib in next, libs do
-          metas[name] = { __index = lib, __pairs = function() return next, lib, nil end,
-                          __metatable = false }
+          metas[name] = {
+            __index = lib,
+            __pairs = function(proxy) return function(_, k) return next(lib, k) end, proxy, nil end,
+            __metatable = false,
+          }
+        end
+
+        local pcall, unpack = pcall, table.unpack
+        -- Lua 5.4.4 overflows the C stack (a crash) when coroutine.close nests in __close
+        -- handlers deep enough (fixed in 5.4.5): the nesting is refused long before.
+        local rawclose, rawstatus, closing = coroutine.close, coroutine.status, 0
+        coroutine.close = function(co)
+          if type(co) ~= "thread" then
+            error("bad argument #1 to 'close' (coroutine expected, got " .. type(co) .. ")", 2)
+          end
+          local status = rawstatus(co)
+          if status ~= "suspended" and status ~= "dead" then
+            error("cannot close a " .. status .. " coroutine", 2)
+          end
+          if closing >= 100 then
+            error("coroutine.close nested more than 100 deep (in __close handlers): refused, as Lua 5.4.4"
+              .. " would overflow the C stack", 2)
+          end
+          closing = closing + 1
+          local result = { pcall(rawclose, co) }
+          closing = closing - 1
+          if not result[1] then error(result[2], 0) end
+          return unpack(result, 2, 3)
         end
 
         local base = {}
@@ -139,6 +167,7 @@ enum LuaPrelude {
           local env = {}
           env._G = env
           S.env, S.loaded = env, {}
+          closing = 0
           return setmetatable(env, envmeta)
         end
 
