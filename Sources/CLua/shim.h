@@ -223,16 +223,19 @@ static inline void clua_pushswift(lua_State *L, lua_CFunction dispatch, void *bo
 /// position (an error the prelude raises on behalf of a C function, as a write to a read-only
 /// table from `table.insert`, belongs to the code that called the C function).
 static inline int clua_msghandler(lua_State *L) {
-    const char *msg = lua_tostring(L, 1);
-    if (msg == NULL) {
-        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-            msg = lua_tostring(L, -1);
-        else
-            msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    // The message is kept as a Lua value, not a C string, so bytes after a NUL stay in it.
+    int message;
+    if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+        message = 1;
+    } else if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+        message = lua_gettop(L);
+    } else {
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        message = lua_gettop(L);
     }
     lua_createtable(L, 0, 4);
     int t = lua_gettop(L);
-    lua_pushstring(L, msg);
+    lua_pushvalue(L, message);
     lua_setfield(L, t, "message");
     luaL_traceback(L, L, NULL, 1);
     lua_setfield(L, t, "traceback");

@@ -65,8 +65,29 @@ enum LuaPrelude {
         local base = {}
         for _, name in next, { "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
             "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber",
-            "tostring", "type", "xpcall", "warn", "_VERSION" } do
+            "tostring", "type", "xpcall", "_VERSION" } do
           base[name] = _G[name]
+        end
+
+        -- warn keeps the bytes of its message (Lua's own hands the host C strings, cut at a
+        -- NUL) and goes through the call's output budget as print does.
+        local warnout = host.warn
+        function base.warn(...)
+          local n = select("#", ...)
+          if n == 0 then error("bad argument #1 to 'warn' (string expected, got no value)", 2) end
+          local parts = {}
+          for i = 1, n do
+            local part = select(i, ...)
+            if type(part) ~= "string" and type(part) ~= "number" then
+              error("bad argument #" .. i .. " to 'warn' (string expected, got " .. type(part) .. ")", 2)
+            end
+            parts[i] = part
+          end
+          local text = concat(parts)
+          -- A single piece starting with '@' is a control message (@on, @off): warnings are
+          -- always delivered, so there is nothing to switch.
+          if n == 1 and text:sub(1, 1) == "@" then return end
+          warnout(text)
         end
 
         function base.print(...)

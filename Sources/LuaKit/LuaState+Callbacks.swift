@@ -17,25 +17,22 @@ extension LuaState {
     /// Runs a ``LuaFunction``: converts the arguments, calls it, pushes its results; a thrown
     /// error is pushed as the message to raise.
     func invoke(_ function: LuaFunction, named name: String, _ L: OpaquePointer) -> Int32 {
-        let count = lua_gettop(L)
         do {
-            var values: [LuaValue] = []
-            values.reserveCapacity(Int(count))
-            for index in stride(from: 1, through: count, by: 1) {
-                do {
-                    values.append(try read(L, index, path: "argument #\(index) to '\(name)'", opaque: .refuse))
-                } catch {
-                    throw LuaArgumentError(message: "bad argument #\(index) to '\(name)' (\(error.message))")
-                }
-            }
-            let results = try function(LuaArguments(functionName: name, values: values, caller: caller(L)))
+            let arguments = LuaArguments(
+                functionName: name, stack: LuaArgumentStack(state: self, L: L), caller: caller(L))
+            let results = try function(arguments)
             guard lua_checkstack(L, Int32(min(results.count, Int(Int32.max - 8))) + 4) != 0 else {
                 throw LuaArgumentError(message: "'\(name)' returned too many values (\(results.count))")
             }
+            // What a host function returns is the hook's memory like any other: it must fit the
+            // budget before it is made, and is counted once it is.
+            let estimate = results.reduce(0) { $0 + LuaState.luaBytes($1) }
+            if let refused = spendMemory(estimate, for: name, L) { return refused }
             lua_settop(L, 0)
             for (index, value) in results.enumerated() {
                 try push(value, in: L, depth: 0, path: "result #\(index + 1) of '\(name)'")
             }
+            if let refused = spendMemory(0, for: name, L) { return refused }
             return Int32(results.count)
         } catch let error as LuaArgumentError {
             return raise(error.message, L)
@@ -44,6 +41,19 @@ extension LuaState {
         } catch {
             return raise("\(name): \(error)", L)
         }
+    }
+
+    /// Refuses what `name` returned when the state's memory with `more` bytes is over the
+    /// budget: the budget counts as spent (the hook raises again at the next instruction, so a
+    /// `pcall` cannot keep the result) and the marker to raise the budget's message is returned.
+    private func spendMemory(_ more: Int, for name: String, _ L: OpaquePointer) -> Int32? {
+        let b = budget
+        guard b.pointee.limit > 0, b.pointee.used + more > b.pointee.limit else { return nil }
+        b.pointee.memory_exhausted = 1
+        lua_settop(L, 0)
+        clua_push_budget_message(L, b)
+        let message = (LuaState.string(L, -1) ?? "memory budget exhausted") + " (by what '\(name)' returned)"
+        return raise(message, L)
     }
 
     /// The Lua function that called the running Swift one: its chunk's display name and the
@@ -65,9 +75,37 @@ extension LuaState {
 
     /// `print`'s sink: one string argument, already joined by the prelude.
     func emit(_ L: OpaquePointer) -> Int32 {
-        let text = LuaState.string(L, 1) ?? ""
-        deliver(.print(text))
+        if let text = admitOutput(LuaState.bytes(L, 1)) { deliver(.print(text)) }
         return 0
+    }
+
+    /// `warn`'s sink: one string, already joined by the prelude.
+    func emitWarning(_ L: OpaquePointer) -> Int32 {
+        if let text = admitOutput(LuaState.bytes(L, 1)) { deliver(.warning(text)) }
+        return 0
+    }
+
+    /// What of `bytes` this call may still send out (cut to what is left of
+    /// ``LuaLimits/outputBytes``), or nil when nothing is left; the first cut sends one note.
+    /// For `print`, `warn` and the log functions of modules (``LuaArguments/admitOutput(_:)``).
+    func admitOutput(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let left = configuration.limits.outputBytes - outputUsed
+        if bytes.count <= left {
+            outputUsed += bytes.count
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        if !outputCut {
+            outputCut = true
+            configuration.logger.warning(
+                "lua output cut",
+                metadata: [
+                    "limit": "\(configuration.limits.outputBytes) bytes per call",
+                    "note": "what the call printed, warned or logged beyond the limit was dropped",
+                ])
+        }
+        guard left > 0 else { return nil }
+        outputUsed = configuration.limits.outputBytes
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes.prefix(left)), as: UTF8.self) + " [cut]"
     }
 
     func deliver(_ output: LuaOutput) {
@@ -86,13 +124,14 @@ extension LuaState {
     static let warnFunction: lua_WarnFunction = { ud, message, toContinue in
         guard let ud, let message else { return }
         let state = Unmanaged<LuaState>.fromOpaque(ud).takeUnretainedValue()
-        let piece = String(cString: message)
-        if state.pendingWarning.isEmpty && toContinue == 0 && piece.hasPrefix("@") { return }
-        state.pendingWarning += piece
+        let bytes = UnsafeRawBufferPointer(start: message, count: strlen(message))
+        if state.pendingWarning.isEmpty && toContinue == 0 && bytes.first == UInt8(ascii: "@") { return }
+        // Pieces count against the call's output as they come, so a huge warning is cut, not built.
+        if let piece = state.admitOutput(bytes) { state.pendingWarning += piece }
         if toContinue == 0 {
             let text = state.pendingWarning
             state.pendingWarning = ""
-            state.deliver(.warning(text))
+            if !text.isEmpty { state.deliver(.warning(text)) }
         }
     }
 

@@ -17,6 +17,8 @@ extension LuaState {
         lua_createtable(L, 0, 4)
         pushCallback(name: "print") { state, L in state.emit(L) }
         lua_setfield(L, -2, "emit")
+        pushCallback(name: "warn") { state, L in state.emitWarning(L) }
+        lua_setfield(L, -2, "warn")
         pushCallback(name: "require") { state, L in state.findModule(L) }
         lua_setfield(L, -2, "find")
         clua_pushcfunction(L, clua_spent)

@@ -51,7 +51,8 @@ extension LuaState {
         }
     }
 
-    /// Pushes the arguments of a call, each converted; names the argument that fails.
+    /// Pushes the arguments of a call, each converted; names the argument that fails. They
+    /// count against the memory budget like anything the call makes.
     func pushAll(_ values: [LuaValue], what: String, file: String) throws(LuaError) {
         for (index, value) in values.enumerated() {
             do {
@@ -59,6 +60,11 @@ extension LuaState {
             } catch {
                 throw LuaError(.conversion, error.message, file: file)
             }
+        }
+        if budget.pointee.limit > 0, budget.pointee.used > budget.pointee.limit {
+            clua_push_budget_message(L, budget)
+            let message = (LuaState.string(L, -1) ?? "memory budget exhausted") + " (by the call's \(what)s)"
+            throw LuaError(.memory, message, file: file)
         }
     }
 
@@ -71,9 +77,23 @@ extension LuaState {
         }
     }
 
+    /// About what `value` takes as Lua values: the string bytes, and Lua's own size of each
+    /// value, table and table slot (an estimate: it decides only whether a result fits the
+    /// memory budget before it is made).
+    static func luaBytes(_ value: LuaValue) -> Int {
+        switch value {
+        case .nil, .boolean, .integer, .number, .opaque: 16
+        case .string(let s): 40 + s.utf8.count
+        case .bytes(let b): 40 + b.count
+        case .array(let elements): 56 + elements.reduce(0) { $0 + 16 + luaBytes($1) }
+        case .map(let entries): 56 + entries.reduce(0) { $0 + 48 + luaBytes($1.value) + 40 + $1.key.description.utf8.count }
+        }
+    }
+
     // MARK: - Lua to Swift
 
-    /// The values from stack index `first` to the top, converted.
+    /// The values from stack index `first` to the top, converted (all of them together within
+    /// one conversion budget).
     func readAll(
         from first: Int32, what: String, opaque: LuaValue.OpaquePolicy, file: String
     ) throws(LuaError) -> [LuaValue] {
@@ -81,9 +101,11 @@ extension LuaState {
         guard first <= top else { return [] }
         var values: [LuaValue] = []
         values.reserveCapacity(Int(top - first + 1))
+        var budget = configuration.limits.conversionBytes
         for index in first...top {
             do {
-                values.append(try read(L, index, path: "\(what) #\(index - first + 1)", opaque: opaque))
+                values.append(
+                    try read(L, index, path: "\(what) #\(index - first + 1)", opaque: opaque, budget: &budget))
             } catch {
                 throw LuaError(.conversion, error.message, file: file)
             }
@@ -93,23 +115,40 @@ extension LuaState {
 
     /// Converts the value at `index` without calling anything that can raise: raw access only,
     /// so metatables are ignored. Leaves the stack as it found it, on error too.
+    ///
+    /// - Parameter budget: bytes the conversion may still copy, decreased by what it copies
+    ///   (strings, and an estimate of each value and table entry); going below zero is an error.
+    ///   A table reached twice is copied twice and counted twice.
     func read(
-        _ L: OpaquePointer, _ index: Int32, path: String, opaque: LuaValue.OpaquePolicy
+        _ L: OpaquePointer, _ index: Int32, path: String, opaque: LuaValue.OpaquePolicy, budget: inout Int
     ) throws(LuaError) -> LuaValue {
         var visiting: Set<UnsafeRawPointer> = []
         let top = lua_gettop(L)
+        let start = budget
         do {
-            return try read(L, lua_absindex(L, index), depth: 0, path: path, visiting: &visiting, opaque: opaque)
+            return try read(
+                L, lua_absindex(L, index), depth: 0, path: path, visiting: &visiting, opaque: opaque, budget: &budget)
         } catch {
             lua_settop(L, top)
+            if budget < 0 {
+                throw LuaError(
+                    .conversion,
+                    "\(path): over \(start) bytes to copy to Swift (a table that shares its parts is copied once per reference)"
+                )
+            }
             throw error
         }
     }
 
+    /// What one value costs to copy beyond its bytes: Swift's enum and collection overhead.
+    static let copyOverhead = 48
+
     private func read(
         _ L: OpaquePointer, _ index: Int32, depth: Int, path: String, visiting: inout Set<UnsafeRawPointer>,
-        opaque: LuaValue.OpaquePolicy
+        opaque: LuaValue.OpaquePolicy, budget: inout Int
     ) throws(LuaError) -> LuaValue {
+        budget -= LuaState.copyOverhead
+        if budget < 0 { throw LuaError(.conversion, "\(path): conversion budget spent") }
         let type = lua_type(L, index)
         switch type {
         case LUA_TNIL, LUA_TNONE:
@@ -121,10 +160,13 @@ extension LuaState {
             return .number(lua_tonumberx(L, index, nil))
         case LUA_TSTRING:
             let bytes = LuaState.bytes(L, index)
+            budget -= bytes.count
+            if budget < 0 { throw LuaError(.conversion, "\(path): conversion budget spent") }
             if let string = String(validating: bytes, as: UTF8.self) { return .string(string) }
             return .bytes(Array(bytes))
         case LUA_TTABLE:
-            return try readTable(L, index, depth: depth, path: path, visiting: &visiting, opaque: opaque)
+            return try readTable(
+                L, index, depth: depth, path: path, visiting: &visiting, opaque: opaque, budget: &budget)
         default:
             switch opaque {
             case .describe: return .opaque(LuaState.typeName(type))
@@ -135,7 +177,7 @@ extension LuaState {
 
     private func readTable(
         _ L: OpaquePointer, _ index: Int32, depth: Int, path: String, visiting: inout Set<UnsafeRawPointer>,
-        opaque: LuaValue.OpaquePolicy
+        opaque: LuaValue.OpaquePolicy, budget: inout Int
     ) throws(LuaError) -> LuaValue {
         guard depth < configuration.limits.maxDepth else {
             throw LuaError(.conversion, "\(path): table nested deeper than \(configuration.limits.maxDepth) levels")
@@ -153,7 +195,10 @@ extension LuaState {
             let key: LuaKey
             switch lua_type(L, -2) {
             case LUA_TSTRING:
-                guard let string = String(validating: LuaState.bytes(L, -2), as: UTF8.self) else {
+                let bytes = LuaState.bytes(L, -2)
+                budget -= bytes.count + LuaState.copyOverhead
+                if budget < 0 { throw LuaError(.conversion, "\(path): conversion budget spent") }
+                guard let string = String(validating: bytes, as: UTF8.self) else {
                     throw LuaError(.conversion, "\(path): a key is not valid UTF-8")
                 }
                 key = .string(string)
@@ -166,7 +211,7 @@ extension LuaState {
             }
             entries[key] = try read(
                 L, lua_gettop(L), depth: depth + 1, path: path + key.pathComponent(), visiting: &visiting,
-                opaque: opaque)
+                opaque: opaque, budget: &budget)
             lua_settop(L, -2)
         }
         let count = Int64(entries.count)

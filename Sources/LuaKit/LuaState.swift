@@ -38,6 +38,10 @@ public final class LuaState {
     var shortenedNames: [String: String] = [:]
     /// `warn` output arrives in pieces; this holds the pieces of the message being built.
     var pendingWarning = ""
+    /// Bytes of output this call produced, against ``LuaLimits/outputBytes``, and whether the
+    /// note that the rest was dropped went out.
+    var outputUsed = 0
+    var outputCut = false
 
     struct CachedChunk {
         var ref: Int32
@@ -286,6 +290,9 @@ public final class LuaState {
         let timeoutNs = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000
         b.pointee.timeout_ms = timeoutNs / 1_000_000
         b.pointee.deadline_ns = clua_now_ns() + max(1, timeoutNs)
+        outputUsed = 0
+        outputCut = false
+        pendingWarning = ""
         clua_arm_hook(L, b.pointee.interval)
         guard lua_checkstack(L, 4) != 0 else { throw LuaError(.memory, "Lua stack exhausted", file: chunk.name) }
         lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(newEnvRef))
@@ -311,6 +318,11 @@ public final class LuaState {
         let status = clua_pcall(L, arguments, results)
         budget.pointee.enforce = 0
         guard status == LUA_OK else { throw callError(status: status, chunk: chunk) }
+        // A call that overran inside one long instruction or C call returned before the hook
+        // could look at the clock: it failed all the same.
+        if budget.pointee.expired == 0, budget.pointee.deadline_ns > 0, clua_now_ns() >= budget.pointee.deadline_ns {
+            budget.pointee.expired = Int32(CLUA_EXPIRED_CLOCK)
+        }
         // A spent budget is an error even when the code caught it and returned before the hook
         // could raise it again.
         if budget.pointee.expired != 0 || clua_memory_spent(budget) != 0 {

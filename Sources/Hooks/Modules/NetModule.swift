@@ -73,7 +73,7 @@ public enum NetModule {
                 return []
             },
             "routes": { args in
-                let table = args[1] == .nil ? nil : try tableID(args[1], try host(args), args, 1)
+                let table = args.isNil(1) ? nil : try tableID(try args[1], try host(args), args, 1)
                 return [.array(try host(args).routes(table: table).map(value))]
             },
             "route_replace": { args in
@@ -85,8 +85,8 @@ public enum NetModule {
                 return []
             },
             "table": { args in
-                guard args[1] != .nil else { throw args.badArgument(1, "a routing table name or number expected") }
-                return [.integer(Int64(try tableID(args[1], try host(args), args, 1)))]
+                guard !args.isNil(1) else { throw args.badArgument(1, "a routing table name or number expected") }
+                return [.integer(Int64(try tableID(try args[1], try host(args), args, 1)))]
             },
             "rules": { args in [.array(try host(args).rules().map(value))] },
             "rule_add": { args in

@@ -17,10 +17,10 @@ public enum SysctlModule {
                 },
                 "set": { args in
                     let value: String
-                    switch args[2] {
+                    switch try args[2] {
                     case .string(let s): value = s
                     case .integer(let i): value = String(i)
-                    default: throw args.badArgument(2, "string or integer expected, got \(args[2].typeName)")
+                    default: throw args.badArgument(2, "string or integer expected, got \(args.typeName(2))")
                     }
                     try context.requireHost(args.functionName).setSysctl(try args.string(1), value)
                     return []
