@@ -263,4 +263,6 @@ static inline int clua_pcall(lua_State *L, int nargs, int nresults) {
     return status;
 }
 
+#include "clua_strlib.h"
+
 #endif

@@ -6,8 +6,8 @@ import LuaKit
 ///
 /// `description` reads `instance web1, NIC 0: hooks/network/bridged.lua:31: bridge br9 has no
 /// vlan_filtering`.
-public struct HookError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+public struct HookError: Error, Sendable, Codable, CustomStringConvertible {
+    public enum Code: String, Sendable, Codable {
         /// The hook's Lua code failed (an error, a timeout, a spent memory budget).
         case hook
         /// A host operation the hook asked for failed.
@@ -19,6 +19,9 @@ public struct HookError: Error, Sendable, CustomStringConvertible {
         case badHook
         /// The journal could not be written or read.
         case journal
+        /// The worker process running the hook was killed at the call's deadline, or died (a
+        /// crash, its memory limit): what the hook changed was undone from its journal.
+        case worker
     }
 
     public var code: Code

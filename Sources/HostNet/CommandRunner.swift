@@ -36,8 +36,7 @@ public enum CommandRunner {
                         case .signaled(let signal): 128 + signal
                         }
                     return Output(
-                        status: status, standardOutput: result.standardOutput ?? "",
-                        standardError: result.standardError ?? "")
+                        status: status, standardOutput: result.standardOutput, standardError: result.standardError)
                 }
                 group.addTask {
                     try await Task.sleep(for: timeout)

@@ -83,7 +83,10 @@ public struct LuaArguments: @unchecked Sendable {
 
     /// A required string argument.
     public func string(_ position: Int) throws -> String {
-        guard has(position, LUA_TSTRING, { if case .string = $0 { true } else if case .bytes = $0 { true } else { false } })
+        guard
+            has(
+                position, LUA_TSTRING,
+                { if case .string = $0 { true } else if case .bytes = $0 { true } else { false } })
         else { throw expected("string", position) }
         switch try self[position] {
         case .string(let s): return s
@@ -98,7 +101,10 @@ public struct LuaArguments: @unchecked Sendable {
 
     /// A required integer argument (a float with an integral value is accepted, as Lua does).
     public func integer(_ position: Int) throws -> Int64 {
-        guard has(position, LUA_TNUMBER, { if case .integer = $0 { true } else if case .number = $0 { true } else { false } })
+        guard
+            has(
+                position, LUA_TNUMBER,
+                { if case .integer = $0 { true } else if case .number = $0 { true } else { false } })
         else { throw expected("number", position) }
         switch try self[position] {
         case .integer(let i): return i

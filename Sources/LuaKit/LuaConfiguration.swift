@@ -27,7 +27,7 @@ public struct LuaConfiguration {
 }
 
 /// A line a chunk printed or warned.
-public enum LuaOutput: Sendable, Equatable {
+public enum LuaOutput: Sendable, Equatable, Codable {
     /// From `print`: the arguments through `tostring`, tab-separated.
     case print(String)
     /// From `warn`, or from Lua itself (an error in a `__gc` finaliser).

@@ -3,7 +3,7 @@
 /// Lua normalises float keys with an integral value to integers, so those arrive as
 /// ``integer(_:)``; other keys (booleans, tables, fractional floats) are refused with a
 /// conversion error.
-public enum LuaKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+public enum LuaKey: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     case string(String)
     case integer(Int64)
 

@@ -1,5 +1,5 @@
 /// The budgets a state runs under: time per call, memory per state.
-public struct LuaLimits: Sendable, Equatable {
+public struct LuaLimits: Sendable, Hashable, Codable {
     /// Wall-clock time one call may take (checked on the monotonic clock by the count hook).
     public var timeout: Duration
     /// Lua VM instructions one call may execute; `nil` for no count limit. Counted in steps of

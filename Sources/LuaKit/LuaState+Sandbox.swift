@@ -11,6 +11,18 @@ extension LuaState {
             luaL_requiref(L, name, open, 1)
             lua_settop(L, -2)
         }
+        // The pattern functions, replaced by LuaKit's own, which poll the call's time budget: in
+        // Lua's, a backtracking pattern or a long plain search runs as long as it likes in one C
+        // call, where the count hook never fires.
+        lua_getglobal(L, "string")
+        for (name, function) in [
+            ("find", clua_str_find), ("match", clua_str_match), ("gmatch", clua_str_gmatch),
+            ("gsub", clua_str_gsub),
+        ] as [(String, lua_CFunction)] {
+            clua_pushcfunction(L, function)
+            lua_setfield(L, -2, name)
+        }
+        lua_settop(L, -2)
 
         try compile(Array(LuaPrelude.source.utf8), chunkName: LuaPrelude.chunkName, displayName: "[LuaKit sandbox]")
         // host: the primitives the prelude wraps.

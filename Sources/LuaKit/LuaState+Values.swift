@@ -86,7 +86,8 @@ extension LuaState {
         case .string(let s): 40 + s.utf8.count
         case .bytes(let b): 40 + b.count
         case .array(let elements): 56 + elements.reduce(0) { $0 + 16 + luaBytes($1) }
-        case .map(let entries): 56 + entries.reduce(0) { $0 + 48 + luaBytes($1.value) + 40 + $1.key.description.utf8.count }
+        case .map(let entries):
+            56 + entries.reduce(0) { $0 + 48 + luaBytes($1.value) + 40 + $1.key.description.utf8.count }
         }
     }
 

@@ -4,7 +4,7 @@
 /// strings in Lua: valid UTF-8 arrives as ``string(_:)`` (embedded NUL bytes included), anything
 /// else as ``bytes(_:)``, so nothing is lost. A table whose keys are exactly `1...n` arrives as
 /// ``array(_:)``; any other table (the empty one included) as ``map(_:)``.
-public enum LuaValue: Sendable, Hashable {
+public enum LuaValue: Sendable, Hashable, Codable {
     case `nil`
     case boolean(Bool)
     case integer(Int64)

@@ -25,8 +25,8 @@ extension InstanceManager {
             networkPort: spec?.networkPort, hvparams: runtime.hvparams, command: command, sshUser: sshUser,
             sshPort: sshPort)
         do {
-            return try ConsolePolicy(directories: hooks, logger: logger).apply(
-                instance: ConsoleInstanceView(input, tags: spec?.tags ?? []), default: ConsoleRules.describe(input))
+            return try hookCalls.console(
+                ConsoleInstanceView(input, tags: spec?.tags ?? []), default: ConsoleRules.describe(input))
         } catch {
             throw InstanceError(name, "console", step: "console policy hook", error.description)
         }

@@ -21,18 +21,23 @@ public final class InstanceManager {
         "/usr/bin/qemu-system-x86_64", "/usr/bin/kvm", "/usr/libexec/qemu-kvm",
     ]
     let logger: Logger
-    private let runner: NetworkHookRunner
+    /// Where the NIC and console hooks run.
+    let hookCalls: NodeHooks
 
+    /// - Parameter workers: the hook workers to run hooks in (the node's way); without, hooks run
+    ///   in this process.
     public init(
         stateDirectory: String, hooks: HookDirectories, uidPool: UIDPool = UIDPool(ranges: []),
-        qemuBinaries: Set<String> = InstanceManager.defaultQemuBinaries, logger: Logger
+        qemuBinaries: Set<String> = InstanceManager.defaultQemuBinaries, workers: HookWorkerPool? = nil,
+        logger: Logger
     ) {
         paths = NodePaths(stateDirectory: stateDirectory)
         self.uidPool = uidPool
         self.qemuBinaries = qemuBinaries
         self.hooks = hooks
         self.logger = logger
-        runner = NetworkHookRunner(directories: hooks, stateDirectory: stateDirectory, logger: logger)
+        let setup = HookWorkerSetup(directories: hooks, stateDirectory: stateDirectory)
+        hookCalls = workers.map { WorkerHooks(pool: $0, setup: setup) } ?? LocalHooks(setup: setup, logger: logger)
     }
 
     // MARK: - Start
@@ -85,8 +90,6 @@ public final class InstanceManager {
         var lease: UIDLease?  // a pool uid stays locked until qemu runs under it
         defer { lease?.unlock() }
         do {
-            let network = try LinuxHost()
-            let ovs = OVSCtl()
             try FileManager.default.createDirectory(atPath: files.nicFolder, withIntermediateDirectories: true)
             rollback.add("folder \(files.nicFolder)") { try FileManager.default.removeItem(atPath: files.nicFolder) }
             for (index, nic) in runtime.nics.enumerated() {
@@ -172,14 +175,13 @@ public final class InstanceManager {
             }
             for (index, nic) in runtime.nics.enumerated() {
                 step = "NIC \(index) up hook"
-                let tap = taps[index]
-                try runner.up(
-                    instance: files.name, tags: tags, nic: nic, index: index, interface: tap.name, network: network,
-                    ovs: ovs.isInstalled ? ovs : nil)
-                rollback.add("NIC \(index) down hook") { [runner] in
-                    try runner.down(
-                        instance: files.name, tags: tags, nic: nic, index: index, interface: tap.name,
-                        network: network, ovs: ovs.isInstalled ? ovs : nil)
+                let call = NICHookCall(
+                    action: .up, instance: files.name, tags: tags, nic: nic, index: index, interface: taps[index].name)
+                _ = try hookCalls.nic(call)
+                rollback.add("NIC \(index) down hook") { [hookCalls] in
+                    var down = call
+                    down.action = .down
+                    _ = try hookCalls.nic(down)
                 }
             }
             step = "launching qemu"
@@ -445,11 +447,9 @@ public final class InstanceManager {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             guard FileManager.default.fileExists(atPath: journal) || tap != nil else { continue }
             do {
-                let ovs = OVSCtl()
-                try runner.down(
-                    instance: files.name, tags: tags, nic: nic, index: index, interface: tap ?? "",
-                    network: LinuxHost(),
-                    ovs: ovs.isInstalled ? ovs : nil)
+                _ = try hookCalls.nic(
+                    NICHookCall(
+                        action: .down, instance: files.name, tags: tags, nic: nic, index: index, interface: tap ?? ""))
             } catch {
                 failures.append("NIC \(index): \(error)")
             }

@@ -21,15 +21,16 @@ struct HooksCheckCommand: ParsableCommand {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: network)) ?? []
             files += names.filter { $0.hasSuffix(".lua") }.sorted().map { network + "/" + $0 }
         }
-        let sandbox = HookSandbox(moduleRoots: directories.moduleRoots, logger: Logger(label: "taphouse.hooks"))
+        // Loading a hook runs its top level: in a hook worker, as every hook call.
+        let workers = WorkerHooks(
+            pool: HookWorkerPool(.taphouse(size: 1)),
+            setup: HookWorkerSetup(directories: directories, stateDirectory: "/nonexistent"))
         let consoles = [directories.builtin, directories.site].compactMap { $0 }.map {
             $0 + "/" + ConsolePolicy.fileName
         }.filter { FileManager.default.fileExists(atPath: $0) }
         var failures = 0
         for file in files + consoles {
-            let problem =
-                consoles.contains(file)
-                ? ConsolePolicy.check(file, sandbox: sandbox) : Self.check(file, sandbox: sandbox)
+            let problem = workers.check(file, console: consoles.contains(file))
             if let problem {
                 failures += 1
                 FileHandle.standardError.write(Data("\(problem)\n".utf8))
@@ -41,27 +42,5 @@ struct HooksCheckCommand: ParsableCommand {
             print("note\tno site hook for mode ext: NICs in mode ext cannot start")
         }
         if failures > 0 { throw ExitCode.failure }
-    }
-
-    /// What is wrong with the hook file, as one line naming it, or nil.
-    static func check(_ file: String, sandbox: HookSandbox) -> String? {
-        let mode = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-        guard HookModes.isValid(mode) else {
-            return "\(file): \(mode) is not a NIC mode (\(HookModes.all.joined(separator: ", ")))"
-        }
-        do {
-            let state = try sandbox.makeState()
-            let returned = try state.call(state.load(file: file), opaque: .describe)
-            guard case .map(let table) = returned.first ?? .nil else {
-                return "\(file): returns \(returned.first?.typeName ?? "nothing"), not a table with up and down"
-            }
-            guard table["up"] == .opaque("function") else { return "\(file): the returned table has no up function" }
-            if let down = table["down"], down != .opaque("function") {
-                return "\(file): down is a \(down.typeName), not a function"
-            }
-            return nil
-        } catch {
-            return error.description
-        }
     }
 }

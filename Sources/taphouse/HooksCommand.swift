@@ -7,7 +7,7 @@ struct HooksCommand: ParsableCommand {
         abstract: "Work with Lua hooks.",
         subcommands: [
             HooksListCommand.self, HooksCheckCommand.self, HooksRunCommand.self, HooksEvalCommand.self,
-            HooksTestCommand.self,
+            HooksTestCommand.self, HooksWorkerCommand.self,
         ]
     )
 }

@@ -43,26 +43,34 @@ struct HooksEvalCommand: ParsableCommand {
 
     func run() throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let sandbox = HookSandbox(
-            limits: LuaLimits(timeout: .milliseconds(timeoutMilliseconds), memoryBytes: memoryMegabytes << 20),
-            moduleRoots: luaPaths.map { LuaModuleRoot(path: $0) },
-            logger: Logger(label: "taphouse.hooks"),
-            output: { output in
-                switch output {
-                case .print(let text): Standard.error.write(text + "\n")
-                case .warning(let text): Standard.error.write("warning: " + text + "\n")
-                }
-            }
-        )
+        // The file runs in a hook worker, as hooks do: what the budgets cannot stop costs that
+        // process, and the worker is killed a grace period after the time budget.
+        // No hooks directories: only the --lua-path folders are searched.
+        let directories = HookDirectories(builtin: "/nonexistent", site: nil, library: "/nonexistent")
+        let setup = HookWorkerSetup(
+            directories: directories, stateDirectory: "/nonexistent",
+            limits: LuaLimits(timeout: .milliseconds(timeoutMilliseconds), memoryBytes: memoryMegabytes << 20))
+        let hooks = WorkerHooks(pool: HookWorkerPool(.taphouse(size: 1)), setup: setup)
+        let result: HookEvaluation.Result
         do {
-            let state = try sandbox.makeState()
-            let chunk = try state.load(file: file)
-            let results = try state.call(chunk, opaque: .describe)
+            result = try hooks.eval(file, moduleRoots: luaPaths)
+        } catch {
+            Standard.error.write("\(file): \(error)\n")
+            throw ExitCode.failure
+        }
+        for output in result.output {
+            switch output {
+            case .print(let text): Standard.error.write(text + "\n")
+            case .warning(let text): Standard.error.write("warning: " + text + "\n")
+            }
+        }
+        do throws(LuaError) {
+            if let error = result.error { throw error }
             let value: LuaValue =
-                switch results.count {
+                switch result.values.count {
                 case 0: .nil
-                case 1: results[0]
-                default: .array(results)
+                case 1: result.values[0]
+                default: .array(result.values)
                 }
             Standard.output.write(try value.json(pretty: !compact) + "\n")
         } catch {

@@ -56,25 +56,15 @@ struct HooksRunCommand: ParsableCommand {
                 throw CommandFailure("--nic \(nic): the spec has \(instance.nics.count) NIC(s)")
             }
             LoggingSystem.bootstrap(StreamLogHandler.standardError)
-            let runner = NetworkHookRunner(
-                directories: hooks.directories, stateDirectory: stateDirectory.resolved,
-                logger: Logger(label: "taphouse.hooks"))
-            let network = try LinuxHost()
-            let switchControl = OVSCtl()
-            let ovs: OpenVSwitch? = switchControl.isInstalled ? switchControl : nil
-            let chosenPhase = phase.flatMap(NetworkHookRunner.Phase.init(rawValue:))
-            let calls: [String]
-            if action == "up" {
-                calls = try runner.up(
-                    instance: instance.name, tags: instance.tags, nic: instance.nics[nic], index: nic,
-                    interface: interface,
-                    phase: chosenPhase, network: network, ovs: ovs, dryRun: dryRun)
-            } else {
-                calls = try runner.down(
-                    instance: instance.name, tags: instance.tags, nic: instance.nics[nic], index: nic,
-                    interface: interface,
-                    phase: chosenPhase, network: network, ovs: ovs, dryRun: dryRun)
-            }
+            // In a hook worker, as a start runs it; the worker acts on this namespace.
+            let hooks = WorkerHooks(
+                pool: HookWorkerPool(.taphouse(size: 1)),
+                setup: HookWorkerSetup(directories: hooks.directories, stateDirectory: stateDirectory.resolved))
+            let calls = try hooks.nic(
+                NICHookCall(
+                    action: NetworkHookRunner.Action(rawValue: action)!, instance: instance.name, tags: instance.tags,
+                    nic: instance.nics[nic], index: nic, interface: interface,
+                    phase: phase.flatMap(NetworkHookRunner.Phase.init(rawValue:)), dryRun: dryRun))
             if json {
                 let object: [String: Any] = ["action": action, "dry_run": dryRun, "calls": calls]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

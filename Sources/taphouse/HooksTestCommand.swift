@@ -28,7 +28,11 @@ struct HooksTestCommand: ParsableCommand {
             throw CommandFailure(error.description)
         }
         guard !files.isEmpty else { throw CommandFailure("no spec files found") }
-        let results = runner.run(files: files)
+        // Each case runs in a hook worker, as hooks do: a runaway case costs its worker only.
+        let hooks = WorkerHooks(
+            pool: HookWorkerPool(.taphouse(size: 1)),
+            setup: HookWorkerSetup(directories: hooks.directories, stateDirectory: "/nonexistent"))
+        let results = hooks.specResults(files: files)
         print(HookSpecReport.render(results))
         if results.contains(where: { if case .failed = $0.outcome { true } else { false } }) {
             throw ExitCode.failure

@@ -81,12 +81,14 @@ struct NodeVerifyCommand: AsyncParsableCommand {
             problems.append("/dev/net/tun: \(error)")
         }
         let directories = hooks.directories
-        let sandbox = HookSandbox(moduleRoots: directories.moduleRoots, logger: Logger(label: "taphouse.hooks"))
+        let workers = WorkerHooks(
+            pool: HookWorkerPool(.taphouse(size: 1)),
+            setup: HookWorkerSetup(directories: directories, stateDirectory: "/nonexistent"))
         for folder in [directories.builtin, directories.site].compactMap({ $0 }) {
             let network = folder + "/network"
             for name in ((try? FileManager.default.contentsOfDirectory(atPath: network)) ?? []).sorted()
             where name.hasSuffix(".lua") {
-                if let problem = HooksCheckCommand.check(network + "/" + name, sandbox: sandbox) {
+                if let problem = workers.check(network + "/" + name, console: false) {
                     problems.append(problem)
                 } else {
                     print("ok\t\(network)/\(name)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hooks
 import Logging
 import Node
 
@@ -28,7 +29,7 @@ struct NodeOptions: ParsableArguments {
             qemuBinaries: InstanceManager.defaultQemuBinaries.union(qemuBinaries).union(
                 (ProcessInfo.processInfo.environment["TAPHOUSE_QEMU_BINARIES"] ?? "").split(separator: ":").map(
                     String.init)),
-            logger: logger)
+            workers: HookWorkerPool(.taphouse()), logger: logger)
     }
 
     func pool() throws -> UIDPool {

@@ -6,38 +6,6 @@ import QEMU
 import TestSupport
 import Testing
 
-/// Everything a network hook could change in a namespace, to compare before and after.
-struct NamespaceSnapshot: Equatable {
-    var links: [LinkState]
-    var routes: [Route]
-    var rules: [Rule]
-    var sysctls: [String: String]
-    var bridgeVLANs: [String: [BridgeVLAN]]
-    /// `ip -o address` of the namespace (run from the namespace thread, so it sees the namespace).
-    var addresses: [String]
-
-    init(_ host: LinuxHost) throws {
-        links = try host.links().sorted { $0.name < $1.name }
-        routes = try host.routes(table: nil).sorted { $0.description < $1.description }
-        rules = try host.rules().sorted { $0.description < $1.description }
-        sysctls = [:]
-        for link in links {
-            for key in [
-                "ipv4/conf/\(link.name)/proxy_arp", "ipv4/conf/\(link.name)/forwarding",
-                "ipv6/conf/\(link.name)/proxy_ndp", "ipv6/conf/\(link.name)/forwarding",
-            ] {
-                sysctls[key] = try host.sysctl("net/" + key)
-            }
-        }
-        bridgeVLANs = [:]
-        for link in links where link.master != nil || link.kind == "bridge" {
-            bridgeVLANs[link.name] = try host.bridgeVLANs(link.name)
-        }
-        let output = try BlockingCommand.run(["/usr/sbin/ip", "-o", "address", "show"], timeout: .seconds(10))
-        addresses = output.standardOutput.split(separator: "\n").map(String.init).sorted()
-    }
-}
-
 @Suite(
     "Built-in hooks on a real kernel",
     .enabled(if: NetworkNamespace.isAvailable, "\(NetworkNamespace.unavailableReason ?? "")"))
@@ -56,14 +24,7 @@ struct KernelHookTests {
     }
 
     /// A namespace with a bridge br0 (MTU 1400) whose uplink is one end of a veth pair.
-    static func bridgedNamespace() throws -> NetworkNamespace {
-        let ns = try NetworkNamespace()
-        try ns.ip(["link", "add", "br0", "type", "bridge"])
-        try ns.ip(["link", "add", "up0", "type", "veth", "peer", "name", "up1"])
-        try ns.ip(["link", "set", "up0", "master", "br0"])
-        for link in ["br0", "up0", "up1"] { try ns.ip(["link", "set", link, "mtu", "1400", "up"]) }
-        return ns
-    }
+    static func bridgedNamespace() throws -> NetworkNamespace { try NetworkNamespace.bridged() }
 
     @Test func bridgedUpThenDownLeavesTheNamespaceAsItWas() throws {
         let ns = try Self.bridgedNamespace()

@@ -107,7 +107,9 @@ struct SandboxHoleTests {
         let error = failure(
             state,
             "local t = { 1 } for i = 1, 40 do t = { t, t } end return require('test.strings').length(t)")
-        #expect(error?.message.hasSuffix("bad argument #1 to 'test.strings.length' (string expected, got table)") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.hasSuffix("bad argument #1 to 'test.strings.length' (string expected, got table)") == true,
+            "\(String(describing: error))")
         #expect(ran)
         #expect(clock.now - start < .seconds(1))
     }

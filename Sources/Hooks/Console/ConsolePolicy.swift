@@ -46,12 +46,17 @@ public final class ConsolePolicy {
     ) throws(HookError)
         -> ConsoleDescription
     {
+        try apply(ConsoleHookCall(instance, native: native))
+    }
+
+    /// ``apply(instance:default:)`` for a call as a worker receives it.
+    public func apply(_ call: ConsoleHookCall) throws(HookError) -> ConsoleDescription {
         var path: String
         do {
             path = try hookFile().path
         } catch {
             var named = error
-            named.instance = instance.name
+            named.instance = call.instance
             throw named
         }
         let result: LuaCallResult
@@ -59,14 +64,14 @@ public final class ConsolePolicy {
             let state = try warmState()
             result = try state.callFunction(
                 state.load(file: path), Self.functionName,
-                arguments: [instance.table, LuaValue(json: native.json)], readOnly: [0: "instance"],
+                arguments: [call.table, LuaValue(json: call.native)], readOnly: [0: "instance"],
                 opaque: .describe)
         } catch {
-            throw HookError(error, instance: instance.name)
+            throw HookError(error, instance: call.instance)
         }
         path = result.file ?? path
         func refusal(_ message: String) -> HookError {
-            HookError(.badHook, message, instance: instance.name, hookFile: path, line: result.line)
+            HookError(.badHook, message, instance: call.instance, hookFile: path, line: result.line)
         }
         let returned = result.values.first ?? .nil
         guard returned.mapValue != nil || returned.arrayValue != nil else {

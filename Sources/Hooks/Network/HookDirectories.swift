@@ -2,7 +2,7 @@ import Foundation
 import LuaKit
 
 /// Where hooks and the Lua modules they may `require` live.
-public struct HookDirectories: Sendable, Hashable {
+public struct HookDirectories: Sendable, Hashable, Codable {
     /// The built-in hooks shipped with taphouse (`hooks/` of the install).
     public var builtin: String
     /// The site's hooks (`--hooks-dir`, `TAPHOUSE_HOOKS_DIR`, default `/etc/taphouse/hooks`).

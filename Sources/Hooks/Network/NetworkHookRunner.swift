@@ -9,8 +9,8 @@ import QEMU
 /// `ext` only from the site), builds the `nic` table, runs `up` or `down` in the sandbox against
 /// a journaling host, and undoes what a failed `up` did. One warm Lua state serves every call.
 public final class NetworkHookRunner {
-    public enum Action: String, Sendable { case up, down }
-    public enum Phase: String, Sendable { case pre, post }
+    public enum Action: String, Sendable, Codable { case up, down }
+    public enum Phase: String, Sendable, Codable { case pre, post }
 
     public let directories: HookDirectories
     public let stateDirectory: String
@@ -147,13 +147,29 @@ public final class NetworkHookRunner {
         JournalUndo.run(entries, network: network, ovs: ovs, claimedElsewhere: claims(except: path, network: network))
     }
 
+    /// Undoes a journal no hook call is running for (its worker was killed or died, mid-way):
+    /// on the links it changed only, asking the node's other journals, then removes it.
+    public static func undo(
+        _ journal: Journal, stateDirectory: String, network: HostNetwork, ovs: OpenVSwitch?
+    ) -> JournalUndo.Outcome {
+        let outcome = JournalUndo.run(
+            journal.entries, network: network, ovs: ovs,
+            claimedElsewhere: claims(except: journal.path, stateDirectory: stateDirectory, network: network))
+        try? journal.remove()
+        return outcome
+    }
+
     /// Asks the node's other journals (read on the first question) whether one of them made
     /// `entry`'s change for the link that has the name now.
     func claims(except path: String, network: HostNetwork) -> JournalUndo.Claims {
+        Self.claims(except: path, stateDirectory: stateDirectory, network: network)
+    }
+
+    static func claims(except path: String, stateDirectory: String, network: HostNetwork) -> JournalUndo.Claims {
         var others: [JournalLinks]?
         let namespace = network.namespaceIdentity()
         return { entry, index in
-            if others == nil { others = self.otherJournals(except: path) }
+            if others == nil { others = otherJournals(except: path, stateDirectory: stateDirectory) }
             return others!.contains { journal in
                 journal.namespace == namespace
                     && journal.changes.contains { change in
@@ -179,7 +195,7 @@ public final class NetworkHookRunner {
 
     /// Every NIC journal of the node but the one at `path` (unreadable ones are skipped: they
     /// claim nothing).
-    func otherJournals(except path: String) -> [JournalLinks] {
+    static func otherJournals(except path: String, stateDirectory: String) -> [JournalLinks] {
         let root = stateDirectory + "/journal"
         var journals: [JournalLinks] = []
         for instance in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where instance != "hooks" {

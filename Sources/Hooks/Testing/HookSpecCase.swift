@@ -2,7 +2,7 @@ import LuaKit
 
 /// A case as a spec file registered it with `taphouse.test.case`: its name, where it was
 /// written, and its table (read into a ``HookSpec`` when it runs).
-public struct HookSpecCase: Sendable {
+public struct HookSpecCase: Sendable, Codable {
     public var name: String
     public var file: String
     public var line: Int

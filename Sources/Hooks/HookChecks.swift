@@ -1,0 +1,34 @@
+import Foundation
+import LuaKit
+
+/// `taphouse hooks check`'s checks of one file: it loads in the sandbox and returns what its
+/// kind of hook must. Each answer is one line naming the file, or nil for a good file.
+public enum HookChecks {
+    /// A network hook: named after a mode, returns a table with an `up` function (and `down`,
+    /// if there, a function).
+    public static func network(_ file: String, sandbox: HookSandbox) -> String? {
+        let mode = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard HookModes.isValid(mode) else {
+            return "\(file): \(mode) is not a NIC mode (\(HookModes.all.joined(separator: ", ")))"
+        }
+        do {
+            let state = try sandbox.makeState()
+            let returned = try state.call(state.load(file: file), opaque: .describe)
+            guard case .map(let table) = returned.first ?? .nil else {
+                return "\(file): returns \(returned.first?.typeName ?? "nothing"), not a table with up and down"
+            }
+            guard table["up"] == .opaque("function") else { return "\(file): the returned table has no up function" }
+            if let down = table["down"], down != .opaque("function") {
+                return "\(file): down is a \(down.typeName), not a function"
+            }
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    /// A console policy hook (``ConsolePolicy/check(_:sandbox:)``).
+    public static func console(_ file: String, sandbox: HookSandbox) -> String? {
+        ConsolePolicy.check(file, sandbox: sandbox)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HostNet
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One hook worker process, as the node sees it: its pid (the leader of a process group of its
+/// own, so that what it starts dies with it), its channel, and the network namespace it runs in.
+final class HookWorker {
+    let pid: pid_t
+    let channel: FrameChannel
+    let namespace: NamespaceKey
+    private var reaped = false
+
+    /// The network namespace of the calling thread: a worker acts on the namespace it was started
+    /// in (a child inherits its creating thread's), so workers are kept per namespace.
+    struct NamespaceKey: Hashable {
+        var device: UInt64
+        var inode: UInt64
+
+        static func current() -> NamespaceKey {
+            var info = stat()
+            guard stat("/proc/thread-self/ns/net", &info) == 0 else { return NamespaceKey(device: 0, inode: 0) }
+            return NamespaceKey(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        }
+    }
+
+    private init(pid: pid_t, channel: FrameChannel, namespace: NamespaceKey) {
+        self.pid = pid
+        self.channel = channel
+        self.namespace = namespace
+    }
+
+    deinit { terminate() }
+
+    /// Starts `argv` with its end of a new channel as fd 3, in a process group of its own.
+    static func spawn(_ argv: [String]) throws(HookWorkerFailure) -> HookWorker {
+        do {
+            let (ours, theirs) = try FrameChannel.pair()
+            defer { theirs.close() }
+            let pid = try ProcessSpawn.spawn(
+                argv,
+                ProcessSpawn.Options(
+                    environment: HookWorkerPool.Configuration.environment, passing: [theirs.fd],
+                    newProcessGroup: true))
+            return HookWorker(pid: pid, channel: ours, namespace: .current())
+        } catch {
+            throw HookWorkerFailure(.broken("cannot start \(argv.joined(separator: " ")): \(error)"))
+        }
+    }
+
+    /// Sends a request and waits for the answer until `deadline`.
+    func exchange(_ request: [UInt8], deadline: ContinuousClock.Instant) throws(FrameChannel.Failure) -> [UInt8] {
+        try channel.send(request, deadline: deadline)
+        return try channel.receive(deadline: deadline)
+    }
+
+    /// Kills the worker and everything in its process group, and reaps it; how it ended.
+    @discardableResult
+    func terminate() -> String {
+        guard !reaped else { return "gone" }
+        kill(-pid, SIGKILL)
+        kill(pid, SIGKILL)
+        return reap()
+    }
+
+    /// Waits for the worker's end (after it closed its channel); how it ended.
+    func reap() -> String {
+        guard !reaped else { return "gone" }
+        reaped = true
+        channel.close()
+        kill(-pid, SIGKILL)  // what it started goes with it
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if status & 0x7f == 0 { return "exit status \((status >> 8) & 0xff)" }
+        return Self.describe(signal: status & 0x7f)
+    }
+
+    static func describe(signal: Int32) -> String {
+        let names: [Int32: String] = [
+            SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGKILL: "SIGKILL", SIGBUS: "SIGBUS", SIGILL: "SIGILL",
+            SIGFPE: "SIGFPE", SIGTERM: "SIGTERM", SIGTRAP: "SIGTRAP",
+        ]
+        return "signal \(signal)" + (names[signal].map { " (\($0))" } ?? "")
+    }
+}

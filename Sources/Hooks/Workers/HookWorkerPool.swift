@@ -1,0 +1,191 @@
+import Foundation
+import HostNet
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The hook worker processes of a node: what no check inside a process can stop (a C call that
+/// loops, a bug in Lua's C code, a segfault) costs one worker, never the node.
+///
+/// Each call takes an idle worker started in the calling thread's network namespace (or starts
+/// one, up to ``Configuration/size`` workers), sends it the request and waits for the answer up
+/// to the call's ceiling. A worker still running then is killed with everything it started; a
+/// worker that dies is reaped; either way the call fails with a ``HookWorkerFailure`` and the
+/// next call gets a new worker. Workers keep their warm Lua states between calls.
+///
+/// Thread-safe: calls from several threads run on different workers at once.
+public final class HookWorkerPool: @unchecked Sendable {
+    /// How workers are started and bounded.
+    public struct Configuration: Sendable {
+        /// The worker command: an executable that serves ``HookWorkerServer`` on fd 3.
+        public var argv: [String]
+        /// The most workers alive at once.
+        public var size: Int
+        /// Each worker's data size limit (RLIMIT_DATA, which its command line passes on).
+        public var memoryBytes: Int
+        /// How long past a call's Lua time budget its worker may take before it is killed: the
+        /// budget stops Lua code inside the worker; the kill is for what the budget cannot stop.
+        public var grace: Duration
+
+        public init(argv: [String], size: Int = 4, memoryBytes: Int = 1 << 30, grace: Duration = .seconds(1)) {
+            self.argv = argv
+            self.size = max(1, size)
+            self.memoryBytes = memoryBytes
+            self.grace = grace
+        }
+
+        /// taphouse's own worker: `taphouse hooks worker` of the executable given (this process's
+        /// own, `/proc/self/exe`, by default).
+        public static func taphouse(
+            executable: String = Configuration.ownExecutable, size: Int = 4, memoryBytes: Int = 1 << 30
+        ) -> Configuration {
+            Configuration(
+                argv: [executable, "hooks", "worker", "--memory-mb", String(memoryBytes >> 20)], size: size,
+                memoryBytes: memoryBytes)
+        }
+
+        /// What a worker starts with: a fixed PATH, and Swift's crash backtracer off, so that a
+        /// worker that crashes dies at once (the node reports how), instead of symbolicating, or
+        /// outliving a signal it was sent.
+        public static let environment = ProcessSpawn.defaultEnvironment + ["SWIFT_BACKTRACE=enable=no"]
+
+        /// The running executable's path (the link `/proc/self/exe` points at).
+        public static var ownExecutable: String {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
+        }
+    }
+
+    public let configuration: Configuration
+    private let condition = NSCondition()
+    private var idle: [HookWorker] = []
+    private var alive = 0
+    private var closed = false
+    /// Workers started, killed at a deadline, and found dead, since the pool was made.
+    public private(set) var started = 0
+    public private(set) var killed = 0
+    public private(set) var died = 0
+
+    public init(_ configuration: Configuration) { self.configuration = configuration }
+
+    deinit { shutdown() }
+
+    /// Sends `request` to a worker and returns its answer, or fails when the worker does not
+    /// answer within `ceiling` (killed) or dies.
+    public func call(_ request: HookWorkerRequest, ceiling: Duration) throws(HookWorkerFailure) -> HookWorkerResponse {
+        let payload: [UInt8]
+        do {
+            payload = [UInt8](try JSONEncoder().encode(request))
+        } catch {
+            throw HookWorkerFailure(.broken("cannot encode the request: \(error)"))
+        }
+        let worker = try checkOut()
+        let deadline = ContinuousClock.now + ceiling
+        let answer: [UInt8]
+        do {
+            answer = try worker.exchange(payload, deadline: deadline)
+        } catch {
+            retire(worker)
+            switch error {
+            case .timeout:
+                worker.terminate()
+                count(\.killed)
+                throw HookWorkerFailure(.killed(after: ceiling))
+            case .closed:
+                count(\.died)
+                throw HookWorkerFailure(.died(worker.reap()))
+            default:
+                worker.terminate()
+                throw HookWorkerFailure(.broken("\(error)"))
+            }
+        }
+        checkIn(worker)
+        do {
+            return try JSONDecoder().decode(HookWorkerResponse.self, from: Data(answer))
+        } catch {
+            throw HookWorkerFailure(.broken("cannot decode its answer: \(error)"))
+        }
+    }
+
+    /// Starts workers in the calling thread's namespace until `count` are idle there (a node
+    /// that wants its first hook call warm).
+    public func prewarm(_ count: Int) throws(HookWorkerFailure) {
+        var taken: [HookWorker] = []
+        defer { for worker in taken { checkIn(worker) } }
+        for _ in 0..<min(count, configuration.size) { taken.append(try checkOut()) }
+    }
+
+    /// Ends every idle worker; busy ones end when their call returns.
+    public func shutdown() {
+        condition.lock()
+        closed = true
+        let ending = idle
+        idle = []
+        alive -= ending.count
+        condition.broadcast()
+        condition.unlock()
+        for worker in ending { worker.terminate() }
+    }
+
+    /// An idle worker of the calling thread's namespace, or a new one.
+    private func checkOut() throws(HookWorkerFailure) -> HookWorker {
+        let namespace = HookWorker.NamespaceKey.current()
+        condition.lock()
+        while true {
+            if let index = idle.lastIndex(where: { $0.namespace == namespace }) {
+                let worker = idle.remove(at: index)
+                condition.unlock()
+                return worker
+            }
+            if alive < configuration.size || !idle.isEmpty {
+                // Room for one more; an idle worker of another namespace makes room if need be.
+                var evicted: HookWorker?
+                if alive >= configuration.size {
+                    evicted = idle.removeFirst()
+                    alive -= 1
+                }
+                alive += 1
+                started += 1
+                condition.unlock()
+                evicted?.terminate()
+                do {
+                    return try HookWorker.spawn(configuration.argv)
+                } catch {
+                    condition.lock()
+                    alive -= 1
+                    condition.broadcast()
+                    condition.unlock()
+                    throw error
+                }
+            }
+            condition.wait()
+        }
+    }
+
+    private func checkIn(_ worker: HookWorker) {
+        condition.lock()
+        if closed {
+            alive -= 1
+            condition.unlock()
+            worker.terminate()
+            return
+        }
+        idle.append(worker)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Takes a worker that will not serve again out of the count.
+    private func retire(_ worker: HookWorker) {
+        condition.lock()
+        alive -= 1
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func count(_ counter: ReferenceWritableKeyPath<HookWorkerPool, Int>) {
+        condition.lock()
+        self[keyPath: counter] += 1
+        condition.unlock()
+    }
+}

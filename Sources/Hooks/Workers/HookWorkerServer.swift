@@ -1,0 +1,44 @@
+import Foundation
+import HostNet
+import Logging
+
+/// The loop of a hook worker process (`taphouse hooks worker`): reads a request from the node,
+/// runs it, writes the answer, until the node closes the channel. It never returns early on a
+/// hook's failure: every failure is an answer.
+public enum HookWorkerServer {
+    /// The descriptor a worker gets its channel on.
+    public static let channelDescriptor: Int32 = 3
+    /// The reason ``serve(_:logger:)`` gives for the normal end.
+    public static let closedByNode = "the node closed the channel"
+
+    /// Serves the node on `channel` until it is closed; returns the reason it stopped.
+    public static func serve(_ channel: FrameChannel, logger: Logger) -> String {
+        let engine = HookWorkerEngine(logger: logger)
+        let decoder = JSONDecoder()
+        let encoder = JSONEncoder()
+        while true {
+            let frame: [UInt8]
+            do {
+                frame = try channel.receive(deadline: nil)
+            } catch .closed {
+                return closedByNode
+            } catch {
+                return "cannot read from the node: \(error)"
+            }
+            let response: HookWorkerResponse
+            do {
+                response = engine.handle(try decoder.decode(HookWorkerRequest.self, from: Data(frame)))
+            } catch {
+                response = .refused("cannot decode the request: \(error)")
+            }
+            do {
+                let bytes = [UInt8](try encoder.encode(response))
+                // The node waits for the answer under its own deadline; a worker that cannot write
+                // within a minute has lost its node.
+                try channel.send(bytes, deadline: .now + .seconds(60))
+            } catch {
+                return "cannot answer the node: \(error)"
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Hooks
+import HostNet
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `taphouse hooks worker`: a hook worker process, started by taphouse itself (never by hand):
+/// serves hook calls on fd 3 until the node closes it.
+struct HooksWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Serve hook calls for a taphouse process on fd 3 (internal).",
+        shouldDisplay: false)
+
+    @Option(name: .customLong("memory-mb"), help: "The worker's data size limit (RLIMIT_DATA), in MiB.")
+    var memoryMegabytes: Int = 1024
+
+    func run() throws {
+        // The limit the node chose: a hook state's budget is enforced by its allocator; this is
+        // for what is not (a leak, a bug), which then costs this worker only.
+        var limit = rlimit(rlim_cur: rlim_t(memoryMegabytes) << 20, rlim_max: rlim_t(memoryMegabytes) << 20)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &limit)
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let reason = HookWorkerServer.serve(
+            FrameChannel(fd: HookWorkerServer.channelDescriptor), logger: Logger(label: "taphouse.hooks"))
+        if reason != HookWorkerServer.closedByNode {
+            Standard.error.write("taphouse hooks worker: \(reason)\n")
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Hooks
+import HostNet
+import LuaKit
+import QEMU
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hook calls in worker processes (the built `taphouse hooks worker`): a worker that does not
+/// answer by the call's ceiling is killed with what it started, and the NIC's half-done changes
+/// are undone by the node from the journal; a worker that dies is replaced; the next call runs.
+@Suite(
+    "Hook workers",
+    .serialized,
+    .enabled(if: NetworkNamespace.isAvailable, "\(NetworkNamespace.unavailableReason ?? "")"))
+struct HookWorkerTests {
+    static func pool(size: Int = 2) -> HookWorkerPool {
+        HookWorkerPool(.taphouse(executable: TaphouseBinary.path, size: size))
+    }
+
+    static func nic(_ mode: String = "bridged", link: String = "br0") -> NICSpec {
+        NICSpec(mac: "aa:00:00:12:34:56", uuid: "003fc157-66a8-4e6d-8b7e-ec4f69751396", mode: mode, link: link)
+    }
+
+    /// The pids of this process's hook workers (its children running `hooks worker`).
+    static func workerPIDs() -> [pid_t] {
+        let me = getpid()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, pid_t(fields[1]) == me,
+                let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+            else { return false }
+            return String(decoding: cmdline, as: UTF8.self).contains("hooks\u{0}worker")
+        }
+    }
+
+    static func processes(named needle: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { pid in
+            guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: cmdline, as: UTF8.self).replacingOccurrences(of: "\u{0}", with: " ")
+                .contains(needle)
+        }
+    }
+
+    @Test func aWorkerKilledAtItsCeilingMidBridgedUpLeavesTheNodeAsItWas() throws {
+        let ns = try NetworkNamespace.bridged()
+        let folder = TemporaryFolder()
+        // The built-in bridged steps, then a command that outlasts the call's ceiling: nothing in
+        // the worker can stop it, so the node kills the worker, and the sleep with it.
+        folder.write(
+            "site/network/bridged.lua",
+            """
+            local base = require "taphouse.builtin.network.bridged"
+            local exec = require "taphouse.exec"
+            return { up = function(nic)
+              base.up(nic)
+              exec.run({ "/bin/sleep", "31.337" }, { timeout_ms = 60000 })
+            end }
+            """)
+        let hooks = WorkerHooks(
+            pool: Self.pool(),
+            setup: HookWorkerSetup(
+                directories: HookDirectories(
+                    builtin: Repository.path + "/hooks", site: folder.path + "/site", library: Repository.path + "/lua"),
+                stateDirectory: folder.path + "/state", limits: LuaLimits(timeout: .milliseconds(500))))
+        try ns.run {
+            let host = try LinuxHost()
+            let tap = try Tap.create(vnetHeader: true)
+            defer { tap.close() }
+            let before = try NamespaceSnapshot(host)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let error = #expect(throws: HookError.self) {
+                try hooks.nic(
+                    NICHookCall(action: .up, instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: tap.name)
+                )
+            }
+            #expect(clock.now - started < .seconds(5))
+            #expect(error?.code == .worker)
+            #expect(
+                error?.description.hasPrefix(
+                    "instance web1, NIC 0: \(folder.path)/site/network/bridged.lua: up: its worker process was killed: no answer within 1.5 seconds"
+                ) == true, "\(String(describing: error))")
+            #expect(error?.undoFailures == [])
+            let after = try NamespaceSnapshot(host)
+            #expect(after == before, "before: \(before)\nafter: \(after)")
+            #expect(!FileManager.default.fileExists(atPath: folder.path + "/state/journal/web1/0"))
+        }
+        #expect(Self.processes(named: "sleep 31.337").isEmpty, "the worker's command outlived it")
+        #expect(hooks.pool.killed == 1)
+    }
+
+    @Test func aWorkerThatSegfaultsIsReplacedAndTheNextHookRuns() throws {
+        let folder = TemporaryFolder()
+        folder.write("spin.lua", "local n = 0 while true do n = n + 1 end")
+        folder.write("fine.lua", "return 'fine'")
+        let pool = Self.pool(size: 1)
+        let hooks = WorkerHooks(
+            pool: pool,
+            setup: HookWorkerSetup(
+                directories: HookDirectories(builtin: "/nonexistent", site: nil, library: "/nonexistent"),
+                stateDirectory: folder.path, limits: LuaLimits(timeout: .seconds(20))))
+        // The worker spins; it gets the signal a crash in Lua's C code would raise.
+        let crasher = Thread {
+            for _ in 0..<500 {
+                if let pid = Self.workerPIDs().first {
+                    usleep(100_000)
+                    kill(pid, SIGSEGV)
+                    return
+                }
+                usleep(10_000)
+            }
+        }
+        crasher.start()
+        let failure = #expect(throws: HookWorkerFailure.self) {
+            try hooks.eval(folder.path + "/spin.lua", moduleRoots: [])
+        }
+        #expect(failure?.kind == .died("signal 11 (SIGSEGV)"))
+        #expect(pool.died == 1)
+        let result = try hooks.eval(folder.path + "/fine.lua", moduleRoots: [])
+        #expect(result.values == ["fine"])
+        #expect(pool.started == 2)
+    }
+
+    @Test func aStoppedWorkerIsKilledAtItsCeilingAndTheNextSpecFileRuns() throws {
+        // The worker that would load the first spec file stops answering (stopped here with
+        // SIGSTOP, as a worker stuck in the kernel would be): that file fails with the kill, and
+        // the next one loads and runs in a new worker.
+        let folder = TemporaryFolder()
+        for name in ["one", "two"] {
+            folder.write(
+                "spec/\(name)_spec.lua",
+                """
+                local test = require "taphouse.test"
+                test.case("\(name)", { nic = { MODE = "routed", IP = "192.0.2.1" } })
+                """)
+        }
+        let pool = HookWorkerPool(
+            HookWorkerPool.Configuration(
+                argv: [TaphouseBinary.path, "hooks", "worker"], size: 1, grace: .milliseconds(200)))
+        let hooks = WorkerHooks(
+            pool: pool,
+            setup: HookWorkerSetup(
+                directories: HookDirectories(
+                    builtin: Repository.path + "/hooks", site: nil, library: Repository.path + "/lua"),
+                stateDirectory: folder.path, limits: LuaLimits(timeout: .milliseconds(300))))
+        try pool.prewarm(1)
+        let stopped = try #require(Self.workerPIDs().first)
+        kill(stopped, SIGSTOP)
+        let results = hooks.specResults(files: ["one", "two"].map { folder.path + "/spec/\($0)_spec.lua" })
+        #expect(results.map(\.name) == ["loading the spec file", "two"], "\(results)")
+        if case .failed(let lines)? = results.first?.outcome {
+            #expect(lines.joined().contains("its worker process was killed: no answer within 0.5 seconds"), "\(lines)")
+        }
+        #expect(results.last?.outcome == .passed)
+        #expect(kill(stopped, 0) != 0, "the stopped worker was not killed")
+        #expect(pool.killed == 1 && pool.started == 2)
+    }
+}
