@@ -2,9 +2,11 @@
 // process) side by side with Ganeti's way (a bash script per NIC forking ip and awk), both on
 // real taps in a network namespace made for the run. Prints time per NIC, the ratio, and the
 // processes spawned during each (from /proc/stat, system-wide: run it on a quiet machine).
-// Also prints taphouse's own cost per NIC (the hook and journal against the in-memory host) and
-// the kernel's floor (the same requests as bare netlink calls).
-// Needs root. Run: swift run -c release taphouse-netbench [state-dir]
+// Also prints taphouse's own cost per NIC (the hook and journal against the in-memory host), the
+// kernel's floor (the same requests as bare netlink calls), and the same up through a hook worker
+// process (as the node runs hooks) with the round trip of one call to a worker.
+// Needs root and the taphouse binary of the same build beside this one. Run:
+//   swift build -c release --product taphouse && swift run -c release taphouse-netbench [state-dir]
 import Foundation
 import Hooks
 import HostNet
@@ -16,7 +18,8 @@ let rounds = 7
 let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 // The journal's home: the state directory is on tmpfs in production (/run); /dev/shm stands in.
-let stateDirectory = CommandLine.arguments.dropFirst().first ?? "/dev/shm/taphouse-netbench-\(getpid())"
+let stateDirectory =
+    CommandLine.arguments.dropFirst().first { !$0.hasPrefix("--") } ?? "/dev/shm/taphouse-netbench-\(getpid())"
 
 func ip(_ arguments: [String]) throws {
     let output = try BlockingCommand.run(["/usr/sbin/ip"] + arguments, timeout: .seconds(20))
@@ -72,6 +75,54 @@ func ownCostPerNIC() throws -> Double {
     return median(perRound) / Double(nicCount) * 1000
 }
 
+/// The taphouse binary beside this one: the hook workers' executable.
+let taphouse = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    .appendingPathComponent("taphouse").path
+guard FileManager.default.isExecutableFile(atPath: taphouse) else {
+    print("no taphouse binary at \(taphouse): build it first (swift build -c release --product taphouse)")
+    exit(1)
+}
+
+/// What the worker hop costs beside the hook: encoding a NIC call and its answer both ways (as the
+/// node and the worker do), and a round trip to a worker that does nothing.
+func workerHop() throws -> (codec: Double, ping: Double) {
+    let setup = HookWorkerSetup(
+        directories: HookDirectories(builtin: repository + "/hooks", site: nil, library: repository + "/lua"),
+        stateDirectory: stateDirectory)
+    let request = HookWorkerRequest.nic(
+        setup, NICHookCall(action: .up, instance: "bench0", tags: [], nic: nics[0], index: 0, interface: "tap0"))
+    let response = HookWorkerResponse.calls([
+        "set mac fe:11:22:33:44:55 on tap0", "set mtu 9000 on tap0", "set tap0 up", "set master br0 on tap0",
+    ])
+    let clock = ContinuousClock()
+    let start = clock.now
+    var setups: [UInt64: HookWorkerSetup] = [:]
+    _ = try HookWorkerWire.decodeRequest(
+        try HookWorkerWire.encode(request, setupNumber: 1, sendSetup: true), setups: &setups)
+    for _ in 0..<2000 {
+        let sent = try HookWorkerWire.encode(request, setupNumber: 1, sendSetup: false)
+        _ = try HookWorkerWire.decodeRequest(sent, setups: &setups)
+        _ = try HookWorkerWire.decodeResponse(try HookWorkerWire.encode(response))
+    }
+    let codec = seconds(clock.now - start) / 2000
+    let pool = HookWorkerPool(.taphouse(executable: taphouse, size: 1))
+    try pool.prewarm(1)
+    let pingStart = clock.now
+    for _ in 0..<2000 { _ = try pool.call(.ping, ceiling: .seconds(5)) }
+    return (codec, seconds(clock.now - pingStart) / 2000)
+}
+
+// `--own`: only taphouse's own cost and the worker hop (no root, no kernel), for a profiler.
+if CommandLine.arguments.contains("--own") {
+    print(String(format: "taphouse's own cost: %.3f ms per NIC", try ownCostPerNIC()))
+    let hop = try workerHop()
+    print(
+        String(
+            format: "a NIC call and its answer, encoded and decoded: %.1f us; a ping to a worker: %.1f us",
+            hop.codec * 1e6, hop.ping * 1e6))
+    exit(0)
+}
+
 let namespace = "th-bench-\(getpid())"
 try ip(["netns", "add", namespace])
 defer { try? ip(["netns", "del", namespace]); try? FileManager.default.removeItem(atPath: stateDirectory) }
@@ -81,6 +132,8 @@ try ip(["-n", namespace, "link", "set", "up0", "master", "br0"])
 for link in ["br0", "up0", "up1"] { try ip(["-n", namespace, "link", "set", link, "mtu", "1400", "up"]) }
 
 struct Figures: Sendable {
+    var workerSeconds: [Double] = []
+    var pingSeconds: [Double] = []
     var rawSeconds: [Double] = []
     var batchedSeconds: [Double] = []
     var luaSeconds: [Double] = []
@@ -96,9 +149,40 @@ let figures = try NamespaceThread.run(in: "/var/run/netns/\(namespace)") { @Send
         directories: HookDirectories(builtin: repository + "/hooks", site: nil, library: repository + "/lua"),
         stateDirectory: stateDirectory, logger: Logger(label: "bench"))
     let clock = ContinuousClock()
+    // The node's way: each hook call in a worker process (started in this namespace, warm).
+    let workers = WorkerHooks(
+        pool: HookWorkerPool(.taphouse(executable: taphouse, size: 1)),
+        setup: HookWorkerSetup(
+            directories: HookDirectories(builtin: repository + "/hooks", site: nil, library: repository + "/lua"),
+            stateDirectory: stateDirectory + "/workers"))
+    try workers.pool.prewarm(1)
     for _ in 0..<rounds {
-        // taphouse: one process, the built-in hook, netlink.
+        // The round trip alone: a request that does nothing, 200 times.
+        let pingStart = clock.now
+        for _ in 0..<200 { _ = try workers.pool.call(.ping, ceiling: .seconds(5)) }
+        figures.pingSeconds.append(seconds(clock.now - pingStart) / 200)
+
+        // taphouse through a worker.
         var taps = try (0..<nicCount).map { try Tap.create(name: "tap\($0)", vnetHeader: true) }
+        settle()
+        let workerStart = clock.now
+        for (index, tap) in taps.enumerated() {
+            _ = try workers.nic(
+                NICHookCall(
+                    action: .up, instance: "bench\(index)", tags: [], nic: nics[index], index: 0, interface: tap.name))
+        }
+        figures.workerSeconds.append(seconds(clock.now - workerStart))
+        for (index, tap) in taps.enumerated() {
+            _ = try workers.nic(
+                NICHookCall(
+                    action: .down, instance: "bench\(index)", tags: [], nic: nics[index], index: 0, interface: tap.name
+                ))
+        }
+        for tap in taps { tap.close() }
+        settle()
+
+        // taphouse: one process, the built-in hook, netlink.
+        taps = try (0..<nicCount).map { try Tap.create(name: "tap\($0)", vnetHeader: true) }
         settle()
         let forksBefore = forksSoFar()
         let start = clock.now
@@ -193,4 +277,13 @@ print(
 )
 print("  taphouse's own cost (the same hook and journal on the in-memory host): \(ms(ownPerNIC)) per NIC")
 print("  floor, Ganeti's 4 steps as 4 bare netlink requests: \(ms(perNIC(figures.rawSeconds))) per NIC")
-print("  ratio: \(String(format: "%.1f", shellPerNIC / luaPerNIC))x faster (goal >= 50x, <= 0.2 ms per NIC, 0 spawns)")
+let floorPerNIC = perNIC(figures.batchedSeconds)
+let workerPerNIC = perNIC(figures.workerSeconds)
+print("  ratio, in process: \(String(format: "%.1f", shellPerNIC / luaPerNIC))x faster than the shell")
+print("through hook workers (how the node runs hooks):")
+print(
+    "  taphouse, built-in Lua hook in a worker process: \(ms(workerPerNIC)) per NIC, \(String(format: "%.2f", workerPerNIC / floorPerNIC))x the floor (goal <= 1.5x), \(String(format: "%.1f", shellPerNIC / workerPerNIC))x faster than the shell (goal >= 50x)"
+)
+print(
+    "  a worker's round trip (one call that does nothing): \(String(format: "%.1f", median(figures.pingSeconds) * 1e6)) us; the worker adds \(ms(workerPerNIC - luaPerNIC)) per NIC over the hook in process"
+)

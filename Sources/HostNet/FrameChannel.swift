@@ -8,6 +8,10 @@ import Glibc
 /// worker): each frame is a 4-byte big-endian length and that many bytes. Every send and
 /// receive has a deadline; a frame over ``maximumFrame`` is refused on both sides.
 ///
+/// The socket is non-blocking: each exchange tries the call first and waits in poll only when
+/// the socket is not ready, and a receive takes what is there in one read, so a short frame
+/// costs one system call each way.
+///
 /// The channel owns its descriptor and closes it when released. Not thread-safe: one exchange
 /// at a time.
 public final class FrameChannel {
@@ -29,9 +33,17 @@ public final class FrameChannel {
 
     public let fd: Int32
     private var closed = false
+    /// Bytes read past the last frame returned.
+    private var pending: [UInt8] = []
+    private var buffer = [UInt8](repeating: 0, count: 64 << 10)
 
-    /// Takes over `fd`.
-    public init(fd: Int32) { self.fd = fd }
+    /// Takes over `fd` and makes it non-blocking (the peer's end, a separate descriptor, is not
+    /// affected).
+    public init(fd: Int32) {
+        self.fd = fd
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+    }
 
     deinit { close() }
 
@@ -60,44 +72,51 @@ public final class FrameChannel {
         frame += payload
         var sent = 0
         while sent < frame.count {
-            try wait(for: Int16(POLLOUT), deadline: deadline)
             let n = frame.withUnsafeBytes { raw in
                 Glibc.send(fd, raw.baseAddress! + sent, raw.count - sent, Int32(MSG_NOSIGNAL))
             }
-            if n < 0 {
-                let error = Errno(rawValue: errno)
-                if error == .interrupted || error == .wouldBlock { continue }
-                if error == .brokenPipe || error == .connectionReset { throw .closed }
-                throw .system(error)
+            if n >= 0 {
+                sent += n
+                continue
             }
-            sent += n
+            let error = Errno(rawValue: errno)
+            switch error {
+            case .interrupted: continue
+            case .wouldBlock: try wait(for: Int16(POLLOUT), deadline: deadline)
+            case .brokenPipe, .connectionReset: throw .closed
+            default: throw .system(error)
+            }
         }
     }
 
     /// Receives one frame; `deadline` on the monotonic clock (nil: wait as long as it takes).
     public func receive(deadline: ContinuousClock.Instant?) throws(Failure) -> [UInt8] {
-        let header = try read(4, deadline: deadline)
-        let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+        try fill(4, deadline: deadline)
+        let length = Int(pending[0]) << 24 | Int(pending[1]) << 16 | Int(pending[2]) << 8 | Int(pending[3])
         guard length <= Self.maximumFrame else { throw .tooLarge(length) }
-        return try read(length, deadline: deadline)
+        try fill(4 + length, deadline: deadline)
+        let frame = Array(pending[4..<(4 + length)])
+        pending.removeFirst(4 + length)
+        return frame
     }
 
-    private func read(_ count: Int, deadline: ContinuousClock.Instant?) throws(Failure) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        var got = 0
-        while got < count {
-            try wait(for: Int16(POLLIN), deadline: deadline)
-            let n = buffer.withUnsafeMutableBytes { raw in recv(fd, raw.baseAddress! + got, count - got, 0) }
-            if n < 0 {
-                let error = Errno(rawValue: errno)
-                if error == .interrupted || error == .wouldBlock { continue }
-                if error == .connectionReset { throw .closed }
-                throw .system(error)
+    /// Reads until `pending` holds at least `count` bytes.
+    private func fill(_ count: Int, deadline: ContinuousClock.Instant?) throws(Failure) {
+        while pending.count < count {
+            let n = buffer.withUnsafeMutableBytes { raw in recv(fd, raw.baseAddress!, raw.count, 0) }
+            if n > 0 {
+                pending += buffer[..<n]
+                continue
             }
             if n == 0 { throw .closed }
-            got += n
+            let error = Errno(rawValue: errno)
+            switch error {
+            case .interrupted: continue
+            case .wouldBlock: try wait(for: Int16(POLLIN), deadline: deadline)
+            case .connectionReset: throw .closed
+            default: throw .system(error)
+            }
         }
-        return buffer
     }
 
     /// Waits until the socket is ready for `events`, or the deadline passes.

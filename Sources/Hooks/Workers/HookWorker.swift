@@ -11,6 +11,8 @@ final class HookWorker {
     let pid: pid_t
     let channel: FrameChannel
     let namespace: NamespaceKey
+    /// The setups this worker was sent in full (by their wire numbers).
+    var knownSetups: Set<UInt64> = []
     private var reaped = false
 
     /// The network namespace of the calling thread: a worker acts on the namespace it was started

@@ -18,6 +18,8 @@ public final class HookWorkerEngine {
 
     public func handle(_ request: HookWorkerRequest) -> HookWorkerResponse {
         switch request {
+        case .ping:
+            return .pong
         case .nic(let setup, let call):
             do {
                 return .calls(try nic(setup, call))

@@ -61,6 +61,7 @@ public final class HookWorkerPool: @unchecked Sendable {
     private var idle: [HookWorker] = []
     private var alive = 0
     private var closed = false
+    private var setupNumbers: [HookWorkerSetup: UInt64] = [:]
     /// Workers started, killed at a deadline, and found dead, since the pool was made.
     public private(set) var started = 0
     public private(set) var killed = 0
@@ -73,13 +74,19 @@ public final class HookWorkerPool: @unchecked Sendable {
     /// Sends `request` to a worker and returns its answer, or fails when the worker does not
     /// answer within `ceiling` (killed) or dies.
     public func call(_ request: HookWorkerRequest, ceiling: Duration) throws(HookWorkerFailure) -> HookWorkerResponse {
+        let worker = try checkOut()
         let payload: [UInt8]
         do {
-            payload = [UInt8](try JSONEncoder().encode(request))
+            // A setup goes to each worker once; after that its number stands for it.
+            var number: UInt64 = 0
+            if case .nic(let setup, _) = request { number = self.number(of: setup) }
+            payload = try HookWorkerWire.encode(
+                request, setupNumber: number, sendSetup: !worker.knownSetups.contains(number))
+            worker.knownSetups.insert(number)
         } catch {
+            checkIn(worker)
             throw HookWorkerFailure(.broken("cannot encode the request: \(error)"))
         }
-        let worker = try checkOut()
         let deadline = ContinuousClock.now + ceiling
         let answer: [UInt8]
         do {
@@ -101,10 +108,20 @@ public final class HookWorkerPool: @unchecked Sendable {
         }
         checkIn(worker)
         do {
-            return try JSONDecoder().decode(HookWorkerResponse.self, from: Data(answer))
+            return try HookWorkerWire.decodeResponse(answer)
         } catch {
             throw HookWorkerFailure(.broken("cannot decode its answer: \(error)"))
         }
+    }
+
+    /// The number a setup goes by on the wire (the same for the pool's life).
+    private func number(of setup: HookWorkerSetup) -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        if let known = setupNumbers[setup] { return known }
+        let number = UInt64(setupNumbers.count + 1)
+        setupNumbers[setup] = number
+        return number
     }
 
     /// Starts workers in the calling thread's namespace until `count` are idle there (a node

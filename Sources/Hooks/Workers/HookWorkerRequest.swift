@@ -13,6 +13,8 @@ public enum HookWorkerRequest: Sendable, Codable {
     case specCases(HookWorkerSetup, file: String)
     /// One spec case, on a fake node.
     case specRun(HookWorkerSetup, HookSpecCase)
+    /// Nothing but the exchange: what a round trip to a worker costs, and whether it answers.
+    case ping
     /// `hooks eval` of a file, with the folders `require` searches.
     case eval(HookWorkerSetup, file: String, moduleRoots: [String])
 }

@@ -18,6 +18,8 @@ public enum HookWorkerResponse: Sendable, Codable {
     case specOutcome(HookSpecOutcome)
     /// What `hooks eval` gave.
     case evaluated(HookEvaluation.Result)
+    /// The answer to a ping.
+    case pong
     /// The worker could not take the request (it did not decode): a bug, not the hook's.
     case refused(String)
 }

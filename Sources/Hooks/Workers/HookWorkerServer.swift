@@ -14,8 +14,7 @@ public enum HookWorkerServer {
     /// Serves the node on `channel` until it is closed; returns the reason it stopped.
     public static func serve(_ channel: FrameChannel, logger: Logger) -> String {
         let engine = HookWorkerEngine(logger: logger)
-        let decoder = JSONDecoder()
-        let encoder = JSONEncoder()
+        var setups: [UInt64: HookWorkerSetup] = [:]
         while true {
             let frame: [UInt8]
             do {
@@ -27,12 +26,12 @@ public enum HookWorkerServer {
             }
             let response: HookWorkerResponse
             do {
-                response = engine.handle(try decoder.decode(HookWorkerRequest.self, from: Data(frame)))
+                response = engine.handle(try HookWorkerWire.decodeRequest(frame, setups: &setups))
             } catch {
                 response = .refused("cannot decode the request: \(error)")
             }
             do {
-                let bytes = [UInt8](try encoder.encode(response))
+                let bytes = try HookWorkerWire.encode(response)
                 // The node waits for the answer under its own deadline; a worker that cannot write
                 // within a minute has lost its node.
                 try channel.send(bytes, deadline: .now + .seconds(60))

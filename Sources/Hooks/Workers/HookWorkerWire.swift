@@ -1,0 +1,224 @@
+import Foundation
+import QEMU
+
+/// How requests and answers travel between the node and a worker. A NIC call and its list of
+/// host changes, the calls that come per NIC and per start, have a compact binary form, and a
+/// setup is sent once per worker and named by a number after that: encoding them with Codable and
+/// JSON costs more than the hook itself. Every other kind travels as JSON after a tag byte.
+public enum HookWorkerWire {
+    enum Tag: UInt8 {
+        case json = 0
+        case nic = 1
+        case ping = 2
+        case calls = 3
+        case pong = 4
+    }
+
+    /// A request, its setup given in full (first use on this worker) or by number.
+    public static func encode(
+        _ request: HookWorkerRequest, setupNumber: UInt64, sendSetup: Bool
+    ) throws -> [UInt8] {
+        var out = WireWriter()
+        switch request {
+        case .ping:
+            out.byte(Tag.ping.rawValue)
+        case .nic(let setup, let call):
+            out.byte(Tag.nic.rawValue)
+            out.number(setupNumber)
+            out.bool(sendSetup)
+            if sendSetup { out.data([UInt8](try JSONEncoder().encode(setup))) }
+            out.byte(call.action == .up ? 0 : 1)
+            out.string(call.instance)
+            out.strings(call.tags)
+            out.nic(call.nic)
+            out.number(UInt64(call.index))
+            out.string(call.interface)
+            out.byte(call.phase.map { $0 == .pre ? 1 : 2 } ?? 0)
+            out.bool(call.dryRun)
+        default:
+            out.byte(Tag.json.rawValue)
+            out.bytes += try JSONEncoder().encode(request)
+        }
+        return out.bytes
+    }
+
+    /// A request as the worker reads it, with the setups it was sent so far.
+    public static func decodeRequest(
+        _ bytes: [UInt8], setups: inout [UInt64: HookWorkerSetup]
+    ) throws -> HookWorkerRequest {
+        var input = WireReader(bytes)
+        switch Tag(rawValue: try input.byte()) {
+        case .ping?: return .ping
+        case .nic?:
+            let number = try input.number()
+            if try input.bool() {
+                setups[number] = try JSONDecoder().decode(HookWorkerSetup.self, from: Data(try input.data()))
+            }
+            guard let setup = setups[number] else { throw WireError("setup \(number) was never sent") }
+            let action: NetworkHookRunner.Action = try input.byte() == 0 ? .up : .down
+            let instance = try input.string()
+            let tags = try input.strings()
+            let nic = try input.nic()
+            let index = Int(try input.number())
+            let interface = try input.string()
+            let phase: NetworkHookRunner.Phase? =
+                switch try input.byte() {
+                case 1: .pre
+                case 2: .post
+                default: nil
+                }
+            return .nic(
+                setup,
+                NICHookCall(
+                    action: action, instance: instance, tags: tags, nic: nic, index: index, interface: interface,
+                    phase: phase, dryRun: try input.bool()))
+        case .json?: return try JSONDecoder().decode(HookWorkerRequest.self, from: Data(input.rest()))
+        default: throw WireError("not a request")
+        }
+    }
+
+    public static func encode(_ response: HookWorkerResponse) throws -> [UInt8] {
+        var out = WireWriter()
+        switch response {
+        case .pong: out.byte(Tag.pong.rawValue)
+        case .calls(let calls):
+            out.byte(Tag.calls.rawValue)
+            out.strings(calls)
+        default:
+            out.byte(Tag.json.rawValue)
+            out.bytes += try JSONEncoder().encode(response)
+        }
+        return out.bytes
+    }
+
+    public static func decodeResponse(_ bytes: [UInt8]) throws -> HookWorkerResponse {
+        var input = WireReader(bytes)
+        switch Tag(rawValue: try input.byte()) {
+        case .pong?: return .pong
+        case .calls?: return .calls(try input.strings())
+        case .json?: return try JSONDecoder().decode(HookWorkerResponse.self, from: Data(input.rest()))
+        default: throw WireError("not an answer")
+        }
+    }
+}
+
+struct WireError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Appends numbers (LEB128), strings and byte strings (length first).
+struct WireWriter {
+    var bytes: [UInt8] = []
+
+    mutating func byte(_ value: UInt8) { bytes.append(value) }
+    mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    mutating func number(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(value & 0x7f) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
+
+    mutating func data(_ value: [UInt8]) {
+        number(UInt64(value.count))
+        bytes += value
+    }
+
+    mutating func string(_ value: String) {
+        var value = value
+        value.withUTF8 { buffer in
+            number(UInt64(buffer.count))
+            bytes.append(contentsOf: buffer)
+        }
+    }
+
+    mutating func optional(_ value: String?) {
+        bool(value != nil)
+        if let value { string(value) }
+    }
+
+    mutating func strings(_ values: [String]) {
+        number(UInt64(values.count))
+        for value in values { string(value) }
+    }
+
+    /// A NIC as hooks see it; its guest placement (`hvinfo`), which no hook reads, as JSON.
+    mutating func nic(_ nic: NICSpec) {
+        string(nic.mac)
+        optional(nic.ip)
+        string(nic.uuid)
+        optional(nic.name)
+        string(nic.mode)
+        optional(nic.link)
+        optional(nic.vlan)
+        optional(nic.network)
+        bool(nic.hvinfo != nil)
+        if let info = nic.hvinfo { data((try? [UInt8](JSONEncoder().encode(info))) ?? []) }
+    }
+}
+
+/// Reads what ``WireWriter`` wrote; a short or malformed input is an error, never a crash.
+struct WireReader {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func byte() throws -> UInt8 {
+        guard offset < bytes.count else { throw WireError("short message") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func bool() throws -> Bool { try byte() != 0 }
+
+    mutating func number() throws -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let next = try byte()
+            guard shift < 64 else { throw WireError("number too long") }
+            value |= UInt64(next & 0x7f) << shift
+            if next & 0x80 == 0 { return value }
+            shift += 7
+        }
+    }
+
+    mutating func data() throws -> [UInt8] {
+        let count = try number()
+        guard count <= UInt64(bytes.count - offset) else { throw WireError("short message") }
+        defer { offset += Int(count) }
+        return Array(bytes[offset..<(offset + Int(count))])
+    }
+
+    mutating func string() throws -> String { String(decoding: try data(), as: UTF8.self) }
+
+    mutating func optional() throws -> String? { try bool() ? try string() : nil }
+
+    mutating func strings() throws -> [String] {
+        let count = try number()
+        guard count <= UInt64(bytes.count - offset) else { throw WireError("short message") }
+        return try (0..<count).map { _ in try string() }
+    }
+
+    mutating func nic() throws -> NICSpec {
+        let mac = try string()
+        let ip = try optional()
+        let uuid = try string()
+        let name = try optional()
+        let mode = try string()
+        let link = try optional()
+        let vlan = try optional()
+        let network = try optional()
+        let info = try bool() ? try JSONDecoder().decode(DeviceInfo.self, from: Data(try data())) : nil
+        return NICSpec(
+            mac: mac, ip: ip, uuid: uuid, name: name, mode: mode, link: link, vlan: vlan, network: network, hvinfo: info
+        )
+    }
+
+    func rest() -> [UInt8] { Array(bytes[offset...]) }
+}
