@@ -158,4 +158,24 @@ struct SandboxHoleTests {
         try run(state, "warn('@on') warn('a\\0b', 'c', 1)")
         #expect(recorder.lines == [.warning("a\u{0}bc1")])
     }
+
+    @Test(arguments: [
+        ("a backtracking pattern", "return string.find(('a'):rep(40000), ('a*'):rep(12) .. 'b')"),
+        ("gsub with a backtracking pattern", "return (('a'):rep(40000)):gsub(('a-'):rep(10) .. 'b', '')"),
+    ])
+    func aPatternThatBacktracksStopsAtTheBudget(name: String, source: String) throws {
+        let state = try makeState(limits: LuaLimits(timeout: .milliseconds(100)))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = failure(state, source)
+        #expect(error?.code == .timeout, "\(name): \(String(describing: error))")
+        #expect(clock.now - start < .seconds(2), "\(name)")
+    }
+
+    @Test func aPlainSearchOfALongNeedleIsLinear() throws {
+        let state = try makeState(limits: LuaLimits(timeout: .seconds(2), memoryBytes: 32 << 20))
+        let values = try run(
+            state, "local s = ('a'):rep(4 << 20) return s:find(('a'):rep(2 << 20) .. 'b', 1, true), #s")
+        #expect(values == [.nil, .integer(4 << 20)])
+    }
 }

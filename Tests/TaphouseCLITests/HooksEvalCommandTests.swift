@@ -153,4 +153,33 @@ struct ExampleTests {
         #expect(result.status == 1)
         #expect(result.error.hasSuffix("time budget of 100 ms exhausted\n"))
     }
+
+    @Test func theCoroutineCloseNestingThatCrashesLua544IsRefused() throws {
+        // Plain Lua 5.4.4 (Debian 12's) segfaults on this: each __close closes the coroutine
+        // before it, 20,000 deep, and the C stack runs out.
+        let folder = TemporaryFolder()
+        folder.write(
+            "nest.lua",
+            """
+            local coro = false
+            for i = 1, 20000 do
+              local previous = coro
+              coro = coroutine.create(function()
+                local cc <close> = setmetatable({}, { __close = function()
+                  if previous then assert(coroutine.close(previous)) end
+                end })
+                coroutine.yield()
+              end)
+              assert(coroutine.resume(coro))
+            end
+            local ok, err = coroutine.close(coro)
+            return ok, (err:match("coroutine.close nested more than 100 deep[^\\n]*"))
+            """)
+        let result = try TaphouseBinary.run(["hooks", "eval", "nest.lua", "--compact"], in: folder.path)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(
+            result.output
+                == #"[false,"coroutine.close nested more than 100 deep (in __close handlers): refused, as Lua 5.4.4 would overflow the C stack"]"#
+                + "\n")
+    }
 }
