@@ -264,5 +264,6 @@ static inline int clua_pcall(lua_State *L, int nargs, int nresults) {
 }
 
 #include "clua_strlib.h"
+#include "clua_tablib.h"
 
 #endif

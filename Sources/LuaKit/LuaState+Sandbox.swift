@@ -11,20 +11,46 @@ extension LuaState {
             luaL_requiref(L, name, open, 1)
             lua_settop(L, -2)
         }
-        // The pattern functions, replaced by LuaKit's own, which poll the call's time budget: in
-        // Lua's, a backtracking pattern or a long plain search runs as long as it likes in one C
-        // call, where the count hook never fires.
-        lua_getglobal(L, "string")
-        for (name, function) in [
-            ("find", clua_str_find), ("match", clua_str_match), ("gmatch", clua_str_gmatch),
-            ("gsub", clua_str_gsub),
-        ] as [(String, lua_CFunction)] {
-            clua_pushcfunction(L, function)
-            lua_setfield(L, -2, name)
+        // The C functions that loop over their input without running Lua code, replaced by
+        // LuaKit's own, which poll the call's time budget as they go: in Lua's, a backtracking
+        // pattern, a long plain search, or a table whose __len lies runs as long as it likes in
+        // one C call, where the count hook never fires.
+        for (library, functions) in [
+            (
+                "string",
+                [
+                    ("find", clua_str_find), ("match", clua_str_match), ("gmatch", clua_str_gmatch),
+                    ("gsub", clua_str_gsub), ("rep", clua_str_rep),
+                ]
+            ),
+            (
+                "table",
+                [
+                    ("insert", clua_tab_insert), ("remove", clua_tab_remove), ("move", clua_tab_move),
+                    ("concat", clua_tab_concat), ("sort", clua_tab_sort),
+                ]
+            ),
+        ] as [(String, [(String, lua_CFunction)])] {
+            lua_getglobal(L, library)
+            for (name, function) in functions {
+                clua_pushcfunction(L, function)
+                lua_setfield(L, -2, name)
+            }
+            lua_settop(L, -2)
         }
-        lua_settop(L, -2)
 
-        try compile(Array(LuaPrelude.source.utf8), chunkName: LuaPrelude.chunkName, displayName: "[LuaKit sandbox]")
+        let bytecode = LuaPrelude.bytecode
+        let loaded = bytecode.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                luaL_loadbufferx(L, $0.baseAddress, $0.count, LuaPrelude.chunkName, "b")
+            }
+        }
+        if bytecode.isEmpty || loaded != LUA_OK {
+            // Not expected (the same Lua wrote it); the text serves all the same.
+            if loaded != LUA_OK { lua_settop(L, -2) }
+            try compile(
+                Array(LuaPrelude.source.utf8), chunkName: LuaPrelude.chunkName, displayName: "[LuaKit sandbox]")
+        }
         // host: the primitives the prelude wraps.
         lua_createtable(L, 0, 4)
         pushCallback(name: "print") { state, L in state.emit(L) }

@@ -43,9 +43,9 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    /// Parses JSON text.
+    /// Parses JSON text (``JSONParser``: strict, no Foundation, an error past 512 levels).
     public static func parse(_ text: some DataProtocol) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(text))
+        try JSONParser.parse(Array(text))
     }
 
     /// Compact JSON text with sorted keys.

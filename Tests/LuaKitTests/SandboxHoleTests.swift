@@ -159,17 +159,38 @@ struct SandboxHoleTests {
         #expect(recorder.lines == [.warning("a\u{0}bc1")])
     }
 
-    @Test(arguments: [
+    /// The C calls that ran until killed at 15 s under a 500 ms budget.
+    static let unboundedCalls: [(String, String)] = [
         ("a backtracking pattern", "return string.find(('a'):rep(40000), ('a*'):rep(12) .. 'b')"),
         ("gsub with a backtracking pattern", "return (('a'):rep(40000)):gsub(('a-'):rep(10) .. 'b', '')"),
-    ])
-    func aPatternThatBacktracksStopsAtTheBudget(name: String, source: String) throws {
+        ("table.move over a huge range", "return table.move({}, 1, math.maxinteger - 1, 1, {})"),
+        (
+            "table.insert under a huge __len",
+            "local t = setmetatable({}, { __len = function() return math.maxinteger - 1 end, __index = {}, __newindex = {} }) table.insert(t, 1, 'x')"
+        ),
+        (
+            "table.remove under a huge __len",
+            "local t = setmetatable({}, { __len = function() return math.maxinteger - 1 end, __index = {}, __newindex = {} }) table.remove(t, 1)"
+        ),
+        (
+            "table.concat over a huge range of a proxy",
+            "return table.concat(setmetatable({}, { __index = function() return '' end }), '', 1, math.maxinteger)"
+        ),
+    ]
+
+    @Test(arguments: unboundedCalls)
+    func aCCallThatWouldNotReturnStopsAtTheBudget(name: String, source: String) throws {
         let state = try makeState(limits: LuaLimits(timeout: .milliseconds(100)))
         let clock = ContinuousClock()
         let start = clock.now
         let error = failure(state, source)
         #expect(error?.code == .timeout, "\(name): \(String(describing: error))")
         #expect(clock.now - start < .seconds(2), "\(name)")
+    }
+
+    @Test func repOfNothingReturnsAtOnce() throws {
+        let state = try makeState(limits: LuaLimits(timeout: .milliseconds(100)))
+        #expect(try run(state, "return #string.rep('', math.maxinteger), #('x'):rep(0)") == [0, 0])
     }
 
     @Test func aPlainSearchOfALongNeedleIsLinear() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import HostNet
 import SystemPackage
 
 /// A NIC's journal: the changes its hook made, one JSON line each, in the state directory
@@ -11,12 +12,6 @@ public final class Journal {
     public private(set) var entries: [JournalEntry]
     /// Kept open for appends while the journal is in use (a hook makes several changes).
     private var appender: FileDescriptor?
-    /// One encoder for every journal (JSONEncoder is thread-safe; making one per NIC costs).
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 
     /// Whether writes are fsync'd. Not on tmpfs, where fsync does nothing a write does not: a
     /// journal there outlives a crash of taphouse (what it must survive) but not a reboot, which
@@ -82,23 +77,27 @@ public final class Journal {
 
     /// The journal at `path`, or nil when there is none.
     public static func load(path: String) throws(HookError) -> Journal? {
-        guard access(path, F_OK) == 0 else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if FileManager.default.fileExists(atPath: path) {
-                throw HookError(.journal, "\(path): cannot read the journal")
-            }
-            return nil
+        let read: [UInt8]?
+        do {
+            read = try FileSystem.contents(path)
+        } catch {
+            throw HookError(.journal, "\(path): cannot read the journal: \(error)")
         }
+        guard let data = read else { return nil }
         var entries: [JournalEntry] = []
-        let decoder = JSONDecoder()
-        for (number, line) in data.split(separator: 0x0A).enumerated() {
-            do {
-                entries.append(try decoder.decode(JournalEntry.self, from: Data(line)))
-            } catch {
-                // A torn last line (a crash mid-write) is dropped: its change was never made.
-                if number == data.split(separator: 0x0A).count - 1 { break }
-                throw HookError(.journal, "\(path):\(number + 1): unreadable journal entry")
+        let lines = data.split(separator: 0x0A)
+        for (number, line) in lines.enumerated() {
+            // Read by hand (``JournalEntry/init(line:)``); Codable reads the same lines, and is
+            // asked second, for a line the hand-written reader does not take.
+            if let entry = (try? JournalEntry(line: line))
+                ?? (try? JSONDecoder().decode(JournalEntry.self, from: Data(line)))
+            {
+                entries.append(entry)
+                continue
             }
+            // A torn last line (a crash mid-write) is dropped: its change was never made.
+            if number == lines.count - 1 { break }
+            throw HookError(.journal, "\(path):\(number + 1): unreadable journal entry")
         }
         return Journal(path: path, entries: entries)
     }
@@ -166,7 +165,5 @@ public final class Journal {
         entries = newEntries
     }
 
-    private func encode(_ entry: JournalEntry) -> String {
-        String(decoding: (try? Self.encoder.encode(entry)) ?? Data(), as: UTF8.self)
-    }
+    private func encode(_ entry: JournalEntry) -> String { entry.line }
 }

@@ -28,6 +28,8 @@ public final class NetworkHookRunner {
     private var sources: [String: (stamp: LuaSourceFile.Stamp, source: [UInt8], version: String)] = [:]
     /// Hook versions whose text this runner has kept in the state directory.
     private var savedVersions: Set<String> = []
+    /// Hook versions whose table has no `down` function.
+    private var versionsWithoutDown: Set<String> = []
 
     public init(
         directories: HookDirectories, stateDirectory: String, limits: LuaLimits = HookSandbox.defaultLimits,
@@ -246,13 +248,18 @@ public final class NetworkHookRunner {
         let table = Self.nicTable(
             instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .down, phase: phase)
         var downError: HookError?
-        do {
-            try call(
-                path: path, source: source, version: Self.version(source), function: "down", nic: table, host: host)
-        } catch  where error.code == .missingFunction {
-            // No down of its own: the journal's undo is the down.
-        } catch {
-            downError = HookError(error, instance: instance, nicIndex: index)
+        let version = Self.version(source)
+        // A hook version without a down of its own (the built-in ones) is not run again to find
+        // that out: its top level would run for nothing on every NIC's down.
+        if !versionsWithoutDown.contains(version) {
+            do {
+                try call(path: path, source: source, version: version, function: "down", nic: table, host: host)
+            } catch  where error.code == .missingFunction {
+                // No down of its own: the journal's undo is the down.
+                versionsWithoutDown.insert(version)
+            } catch {
+                downError = HookError(error, instance: instance, nicIndex: index)
+            }
         }
         var calls = host.calls
         if let journal {
