@@ -239,16 +239,30 @@ static inline int clua_msghandler(lua_State *L) {
     lua_setfield(L, t, "message");
     luaL_traceback(L, L, NULL, 1);
     lua_setfield(L, t, "traceback");
+    // Every Lua frame outside the prelude, innermost first (at most 64): `source` and `line` are
+    // the innermost one's; `frames` lets the caller find the frame of the chunk it called, for an
+    // error raised inside a library module that chunk required.
+    lua_createtable(L, 8, 0);
+    int frames = lua_gettop(L);
+    int count = 0;
     lua_Debug ar;
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    for (int level = 1; count < 64 && lua_getstack(L, level, &ar); level++) {
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, CLUA_SANDBOX_CHUNK) != 0) {
+            if (count == 0) {
+                lua_pushstring(L, ar.source);
+                lua_setfield(L, t, "source");
+                lua_pushinteger(L, ar.currentline);
+                lua_setfield(L, t, "line");
+            }
+            lua_createtable(L, 2, 0);
             lua_pushstring(L, ar.source);
-            lua_setfield(L, t, "source");
+            lua_rawseti(L, -2, 1);
             lua_pushinteger(L, ar.currentline);
-            lua_setfield(L, t, "line");
-            break;
+            lua_rawseti(L, -2, 2);
+            lua_rawseti(L, frames, ++count);
         }
     }
+    lua_setfield(L, t, "frames");
     return 1;
 }
 

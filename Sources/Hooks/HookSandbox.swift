@@ -5,9 +5,10 @@ import LuaKit
 /// modules and the folders `require` may load from. `taphouse hooks eval` uses the same, so an
 /// admin tries a snippet exactly as a hook would run it.
 public struct HookSandbox {
-    /// Default budgets for one hook call: generous for NIC set-up, small enough that a hung hook
-    /// cannot hold a start for long.
-    public static let defaultLimits = LuaLimits(timeout: .seconds(2), memoryBytes: 64 << 20)
+    /// Default budgets for one hook call: 2 s of Lua, generous for NIC set-up and small enough
+    /// that a hung hook cannot hold a start for long; commands wait on their own timeouts, and
+    /// the whole call, commands included, at most 120 s.
+    public static let defaultLimits = LuaLimits(timeout: .seconds(2), memoryBytes: 64 << 20, ceiling: .seconds(120))
 
     /// The budgets.
     public var limits: LuaLimits

@@ -5,15 +5,24 @@ import SystemPackage
 /// output.
 public enum CommandRunner {
     /// What a finished command left.
-    public struct Output: Sendable {
+    public struct Output: Sendable, Codable {
         public var status: Int32
         public var standardOutput: String
         public var standardError: String
+        /// What the command left running in its process group when it exited (`pid N (comm)`).
+        public var leftRunning: [String]
+        /// Whether those were killed (they are, unless the command was started to detach).
+        public var leftRunningKilled: Bool
 
-        public init(status: Int32, standardOutput: String, standardError: String) {
+        public init(
+            status: Int32, standardOutput: String, standardError: String, leftRunning: [String] = [],
+            leftRunningKilled: Bool = true
+        ) {
             self.status = status
             self.standardOutput = standardOutput
             self.standardError = standardError
+            self.leftRunning = leftRunning
+            self.leftRunningKilled = leftRunningKilled
         }
     }
 

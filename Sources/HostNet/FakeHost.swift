@@ -1,7 +1,12 @@
 /// An in-memory host for hook tests: links (state, MTU, MAC, master, kind), bridges with VLAN
-/// filtering and per-port VLANs, routes per table, rules and sysctls. It enforces what the
-/// kernel enforces that hooks rely on (a route needs an up device, a master must be a bridge,
-/// bridge VLANs need filtering) and records every call it is asked to make.
+/// filtering and per-port VLANs, routes per table, rules, addresses, proxy neighbours and
+/// sysctls. It enforces what the kernel enforces that hooks rely on (a route needs an up device,
+/// a master must be a bridge, bridge VLANs need filtering, see `FakeHost+Addresses.swift` for
+/// addresses and proxy entries) and records every call it is asked to make.
+///
+/// Addresses (route destinations, interface addresses, proxy entries) are stored and listed in
+/// the kernel's spelling (``IPAddress/canonical(_:)``, a bare destination as a host prefix), so
+/// a hook that writes `2001:DB8:0::5` finds here what it finds on a node: `2001:db8::5/128`.
 public final class FakeHost: HostNetwork {
     /// The whole state, comparable before and after.
     public struct State: Sendable, Hashable, Codable {
@@ -10,6 +15,12 @@ public final class FakeHost: HostNetwork {
         public var routes: Set<Route> = []
         public var rules: [Rule] = []
         public var sysctls: [String: String] = [:]
+        /// The links' addresses, as the calls store them: in the kernel's spelling, with their
+        /// lengths. ``addresses(of:)`` lists them without the forms it leaves out (a test may put
+        /// the kernel's own fe80::/64 here; no hook sees it).
+        public var addresses: Set<InterfaceAddress> = []
+        /// The proxy neighbour entries, in the kernel's spelling as the calls store them.
+        public var proxyNeighbours: Set<ProxyNeighbour> = []
 
         public init() {}
     }
@@ -24,6 +35,9 @@ public final class FakeHost: HostNetwork {
     /// Where the calls also go, shared with a fake switch when a test wants one sequence.
     public let log: FakeCallLog
     private var nextIndex: Int32 = 1
+    /// The order addresses were added in, for the kernel's primary and secondary IPv4 addresses
+    /// (not state a hook can see, so not in ``State``).
+    var addressOrder: [InterfaceAddress] = []
 
     public init(state: State = State(), log: FakeCallLog = FakeCallLog()) {
         self.state = state
@@ -45,12 +59,16 @@ public final class FakeHost: HostNetwork {
     }
 
     /// Removes a link as the kernel does when a tap's last fd closes (test set-up; not recorded
-    /// as a call): its routes, bridge VLANs and conf/neigh sysctls go with it, its ports leave
-    /// it; policy rules naming it stay (the kernel keeps them, for a link of that name to come).
+    /// as a call): its routes, bridge VLANs, addresses, proxy neighbour entries and conf/neigh
+    /// sysctls go with it, its ports leave it; policy rules naming it stay (the kernel keeps
+    /// them, for a link of that name to come).
     public func removeLink(_ name: String) {
         state.links[name] = nil
         state.vlans[name] = nil
         state.routes = state.routes.filter { $0.device != name }
+        state.addresses = state.addresses.filter { $0.device != name }
+        addressOrder.removeAll { $0.device == name }
+        state.proxyNeighbours = state.proxyNeighbours.filter { $0.device != name }
         for family in ["ipv4", "ipv6"] {
             for group in ["conf", "neigh"] {
                 let prefix = "net/\(family)/\(group)/\(name)/"
@@ -71,7 +89,7 @@ public final class FakeHost: HostNetwork {
             .table(name, searched: "host.tables")
     }
 
-    private func existing(_ name: String, _ operation: String) throws(HostNetError) -> LinkState {
+    func existing(_ name: String, _ operation: String) throws(HostNetError) -> LinkState {
         guard let link = state.links[name] else { throw HostNetError(.notFound, operation, detail: "no link \(name)") }
         return link
     }
@@ -79,10 +97,13 @@ public final class FakeHost: HostNetwork {
     public func links() throws(HostNetError) -> [LinkState] { state.links.values.sorted { $0.index < $1.index } }
     public func link(_ name: String) throws(HostNetError) -> LinkState? { state.links[name] }
 
+    /// Sets a link up or down; going down (from up) drops what the kernel drops then: the link's
+    /// proxy neighbour entries and its IPv6 addresses (see ``linkWentDown(_:)``).
     public func setUp(_ name: String, _ up: Bool) throws(HostNetError) {
-        _ = try existing(name, "set \(name) \(up ? "up" : "down")")
+        let link = try existing(name, "set \(name) \(up ? "up" : "down")")
         record("set_\(up ? "up" : "down") \(name)")
         state.links[name]!.up = up
+        if link.up && !up { linkWentDown(name) }
     }
 
     public func setMTU(_ name: String, _ mtu: Int) throws(HostNetError) {
@@ -157,26 +178,65 @@ public final class FakeHost: HostNetwork {
         state.vlans[name]!.removeAll { $0.vid == vid }
     }
 
+    /// The routes of one table (all with nil), destinations in the kernel's spelling.
     public func routes(table: Int?) throws(HostNetError) -> [Route] {
-        state.routes.filter { table == nil || $0.table == table }.sorted { $0.description < $1.description }
+        state.routes.filter { table == nil || $0.table == table }.map(Self.listed).sorted {
+            $0.description < $1.description
+        }
     }
 
+    /// Adds the route or replaces the one to the same destination in its table, stored as the
+    /// kernel lists it (a bare destination is a host prefix, an IPv6 one loses its host bits).
+    /// As the kernel: an IPv4 destination with host bits is refused (EINVAL), and so is a link
+    /// that is down (ENETDOWN).
     public func replaceRoute(_ route: Route) throws(HostNetError) {
         let operation = "replace route \(route)"
+        let new = try Self.checked(route, operation)
         guard try existing(route.device, operation).up else {
             throw HostNetError(.kernel, operation, detail: "device \(route.device) is down", errno: .networkDown)
         }
-        record("route_replace \(route)")
-        state.routes = state.routes.filter { !($0.destination == route.destination && $0.table == route.table) }
-        state.routes.insert(route)
+        record("route_replace \(new)")
+        state.routes = state.routes.filter {
+            let listed = Self.listed($0)
+            return !(listed.destination == new.destination && listed.table == new.table)
+        }
+        state.routes.insert(new)
     }
 
+    /// Deletes the route (destination, device, table and proto all as listed); one that is not
+    /// there is `.notFound`.
     public func deleteRoute(_ route: Route) throws(HostNetError) {
-        guard state.routes.contains(route) else {
+        let old = try Self.checked(route, "delete route \(route)")
+        guard let stored = state.routes.first(where: { Self.listed($0) == old }) else {
             throw HostNetError(.notFound, "delete route \(route)", errno: .noSuchProcess)
         }
-        record("route_del \(route)")
-        state.routes.remove(route)
+        record("route_del \(old)")
+        state.routes.remove(stored)
+    }
+
+    /// `route` as the kernel lists it: the destination canonical with its length (a host prefix
+    /// when it has none), an IPv6 one with its host bits cleared. A destination that is no
+    /// prefix (put in ``state`` by a test) stays as it is.
+    static func listed(_ route: Route) -> Route {
+        guard let (address, length) = IPAddress.prefix(route.destination) else { return route }
+        var listed = route
+        let network = address.count == 16 ? IPAddress.masked(address, length) : address
+        listed.destination = "\(IPAddress.text(network))/\(length)"
+        return listed
+    }
+
+    /// `route` as listed, or the refusal LinuxHost or the kernel gives: no prefix (`.invalid`),
+    /// an IPv4 destination with host bits (`.kernel`, EINVAL, the kernel's words: `ip route add
+    /// 10.99.0.5/24` is refused so; IPv6 clears them instead).
+    private static func checked(_ route: Route, _ operation: String) throws(HostNetError) -> Route {
+        guard let (address, length) = IPAddress.prefix(route.destination) else {
+            throw HostNetError(.invalid, operation, detail: "\(route.destination) is not an address or prefix")
+        }
+        guard address.count == 16 || IPAddress.masked(address, length) == address else {
+            throw HostNetError(
+                .kernel, operation, detail: "Invalid prefix for given prefix length", errno: .invalidArgument)
+        }
+        return listed(route)
     }
 
     public func rules() throws(HostNetError) -> [Rule] { state.rules }
@@ -208,16 +268,27 @@ public final class FakeHost: HostNetwork {
         return state.sysctls[key]
     }
 
+    /// Writes a sysctl that exists. Turning `disable_ipv6` on for a link drops what the kernel
+    /// drops then (see ``ipv6Disabled(_:)``).
     public func setSysctl(_ key: String, _ value: String) throws(HostNetError) {
         try SysctlKey.check(key)
-        guard state.sysctls[key] != nil else {
+        guard let before = state.sysctls[key] else {
             throw HostNetError(.notFound, "set sysctl \(key)", detail: "no such sysctl")
         }
         record("sysctl \(key)=\(value)")
         state.sysctls[key] = value
+        let parts = key.split(separator: "/")
+        if parts.count == 5, parts[0...2] == ["net", "ipv6", "conf"], parts[4] == "disable_ipv6",
+            !["all", "default"].contains(parts[3]), Self.isOn(value), !Self.isOn(before)
+        {
+            ipv6Disabled(String(parts[3]))
+        }
     }
 
-    private func record(_ call: String) {
+    /// Whether a sysctl's value is a number other than 0, as the kernel reads a switch.
+    static func isOn(_ value: String?) -> Bool { (value.flatMap { Int($0) } ?? 0) != 0 }
+
+    func record(_ call: String) {
         calls.append(call)
         log.record(call)
     }

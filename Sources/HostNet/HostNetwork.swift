@@ -36,6 +36,30 @@ public protocol HostNetwork: AnyObject {
     func replaceRoute(_ route: Route) throws(HostNetError)
     func deleteRoute(_ route: Route) throws(HostNetError)
 
+    /// The addresses of the link `name` (of every link with nil), IPv4 and IPv6, in the kernel's
+    /// spelling. Left out, because no hook made them: the IPv6 link-local /64 (fe80::) the kernel
+    /// gives every link with IPv6, and host-scope addresses (loopback's `127.0.0.1/8`, `::1`).
+    /// What has their form is left out too: a hook's own fe80::/64 or 127.0.0.0/8 address.
+    func addresses(of name: String?) throws(HostNetError) -> [InterfaceAddress]
+    /// Adds an address (`ip address add`); one that is there is refused (`.kernel`, EEXIST). For
+    /// IPv4 that is the same address with the same length (another length is another address);
+    /// for IPv6 the same address with any length. The link need not be up.
+    func addAddress(_ address: InterfaceAddress) throws(HostNetError)
+    /// Adds an address, or keeps it if it is there (`ip address replace`): what an `up` run twice
+    /// calls. An IPv6 address there with another length keeps that length.
+    func replaceAddress(_ address: InterfaceAddress) throws(HostNetError)
+    /// Removes an address (`ip address del`), the length included; one that is not there is
+    /// `.notFound`.
+    func deleteAddress(_ address: InterfaceAddress) throws(HostNetError)
+
+    /// Every proxy neighbour entry, IPv4 and IPv6 (`ip neighbour show proxy`).
+    func proxyNeighbours() throws(HostNetError) -> [ProxyNeighbour]
+    /// Adds a proxy entry (`ip neighbour add proxy`); one that is there is refused (`.kernel`,
+    /// EEXIST). The link need not be up, but the kernel drops its entries when it goes down.
+    func addProxyNeighbour(_ neighbour: ProxyNeighbour) throws(HostNetError)
+    /// Removes a proxy entry; one that is not there is `.notFound`.
+    func deleteProxyNeighbour(_ neighbour: ProxyNeighbour) throws(HostNetError)
+
     /// Every policy routing rule, IPv4 and IPv6.
     func rules() throws(HostNetError) -> [Rule]
     func addRule(_ rule: Rule) throws(HostNetError)

@@ -1,8 +1,9 @@
 import SystemPackage
 
-/// The real kernel behind ``HostNetwork``: rtnetlink for links, bridge VLANs, routes and rules,
-/// `/proc/sys/net` for sysctls. No process is spawned, and names are resolved through netlink
-/// (never `/sys`, which shows the namespace it was mounted in, not the caller's).
+/// The real kernel behind ``HostNetwork``: rtnetlink for links, bridge VLANs, routes, rules,
+/// addresses and proxy neighbours, `/proc/sys/net` for sysctls. No process is spawned, and names
+/// are resolved through netlink (never `/sys`, which shows the namespace it was mounted in, not
+/// the caller's).
 ///
 /// Namespaces: the netlink socket is opened by `init` and stays in the network namespace of the
 /// thread that created the host; `/proc/sys/net` is opened on each call and follows the *calling*
@@ -10,8 +11,8 @@ import SystemPackage
 /// namespace). Not thread-safe: one call at a time.
 ///
 /// Each write is one netlink round trip (the kernel looks the link up by name itself), plus one
-/// look-up where a second link is named (a master) or an index is needed (routes, bridge VLANs);
-/// ``changeLink(_:_:)`` makes several changes to a link in one.
+/// look-up where a second link is named (a master) or an index is needed (routes, bridge VLANs,
+/// addresses, proxy neighbours); ``changeLink(_:_:)`` makes several changes to a link in one.
 public final class LinuxHost: HostNetwork {
     let netlink: NetlinkSocket
     /// Where routing table names are read from (tests point it at their own folders).

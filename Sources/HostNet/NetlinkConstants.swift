@@ -1,5 +1,5 @@
 /// rtnetlink numbers from the Linux UAPI headers (`linux/netlink.h`, `rtnetlink.h`, `if_link.h`,
-/// `if_bridge.h`, `fib_rules.h`): stable kernel ABI, spelled out because Swift imports most of
+/// `if_addr.h`, `neighbour.h`, `if_bridge.h`, `fib_rules.h`): stable kernel ABI, spelled out because Swift imports most of
 /// them as C enums of differing types (and `linux/in6.h`, pulled in by `rtnetlink.h`, clashes with
 /// glibc's). `NetlinkConstantsTests` checks them against the headers.
 enum NL {
@@ -30,9 +30,15 @@ enum NL {
     static let delLink: UInt16 = 17
     static let getLink: UInt16 = 18
     static let setLink: UInt16 = 19
+    static let newAddress: UInt16 = 20
+    static let delAddress: UInt16 = 21
+    static let getAddress: UInt16 = 22
     static let newRoute: UInt16 = 24
     static let delRoute: UInt16 = 25
     static let getRoute: UInt16 = 26
+    static let newNeighbour: UInt16 = 28
+    static let delNeighbour: UInt16 = 29
+    static let getNeighbour: UInt16 = 30
     static let newRule: UInt16 = 32
     static let delRule: UInt16 = 33
     static let getRule: UInt16 = 34
@@ -75,8 +81,18 @@ enum NL {
     static let unicast: UInt8 = 1  // RTN_UNICAST
     static let scopeUniverse: UInt8 = 0
     static let scopeLink: UInt8 = 253
+    static let scopeHost: UInt8 = 254  // the loopback's addresses
     static let scopeNowhere: UInt8 = 255  // on a delete: any scope
     static let tableCompat: UInt8 = 252  // RT_TABLE_COMPAT: the real id is in the attribute
+
+    // IFA_* (interface addresses)
+    static let ifaAddress: UInt16 = 1  // the prefix address, or the peer of a point-to-point address
+    static let ifaLocal: UInt16 = 2  // the local address
+
+    // NDA_* and neighbour fields
+    static let ndaDst: UInt16 = 1
+    static let neighbourProxy: UInt8 = 0x8  // NTF_PROXY
+    static let neighbourPermanent: UInt16 = 0x80  // NUD_PERMANENT
 
     // FRA_* and rule fields
     static let fraIfName: UInt16 = 3  // FRA_IIFNAME

@@ -1,5 +1,5 @@
 /// One rtnetlink request being built: the `nlmsghdr`, the family header (`ifinfomsg`, `rtmsg`,
-/// `fib_rule_hdr`, as raw bytes) and attributes, each aligned to 4 bytes as the kernel expects.
+/// `ifaddrmsg`, `ndmsg`, `fib_rule_hdr`, as raw bytes) and attributes, each aligned to 4 bytes as the kernel expects.
 /// The length and sequence number are filled in by ``finished(sequence:)``.
 struct NetlinkMessage {
     private(set) var bytes: [UInt8]
@@ -34,6 +34,25 @@ struct NetlinkMessage {
         family: UInt8, dstLength: UInt8 = 0, table: UInt8 = 0, proto: UInt8 = 0, scope: UInt8 = 0, type: UInt8 = 0
     ) -> [UInt8] {
         [family, dstLength, 0, 0, table, proto, scope, type, 0, 0, 0, 0]
+    }
+
+    /// `struct ifaddrmsg`.
+    static func addressHeader(
+        family: UInt8, prefixLength: UInt8 = 0, scope: UInt8 = 0, index: Int32 = 0
+    ) -> [UInt8] {
+        var header: [UInt8] = [family, prefixLength, 0, scope, 0, 0, 0, 0]
+        put(&header, 4, index)
+        return header
+    }
+
+    /// `struct ndmsg`.
+    static func neighbourHeader(family: UInt8, index: Int32 = 0, state: UInt16 = 0, flags: UInt8 = 0) -> [UInt8] {
+        var header = [UInt8](repeating: 0, count: 12)
+        header[0] = family
+        put(&header, 4, index)
+        put(&header, 8, state)
+        header[10] = flags
+        return header
     }
 
     /// `struct fib_rule_hdr`.

@@ -133,6 +133,20 @@ public struct LuaArguments: @unchecked Sendable {
         isNil(position) ? nil : try table(position)
     }
 
+    /// Runs `body` (a wait: a command, a switch's database) outside the call's Lua time budget:
+    /// the time it takes moves the budget's deadline, and is named in a timeout's message under
+    /// `label`.
+    public func outsideBudget<T>(_ label: String, _ body: () throws -> T) rethrows -> T {
+        guard let stack else { return try body() }
+        let start = ContinuousClock.now
+        defer { stack.state.excludeFromBudget(.now - start, label: label) }
+        return try body()
+    }
+
+    /// What is left of the call's ceiling (``LuaLimits/ceiling``), nil without one: a wait must
+    /// end before it.
+    public var ceilingLeft: Duration? { stack?.state.ceilingLeft }
+
     /// What of `text` this call may still print or log (see ``LuaLimits/outputBytes``): the
     /// text, cut to what is left, or nil when nothing is. Unlimited for arguments made in Swift.
     public func admitOutput(_ text: String) -> String? {

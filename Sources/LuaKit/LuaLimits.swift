@@ -1,6 +1,8 @@
 /// The budgets a state runs under: time per call, memory per state.
 public struct LuaLimits: Sendable, Hashable, Codable {
-    /// Wall-clock time one call may take (checked on the monotonic clock by the count hook).
+    /// Wall-clock time one call's Lua code may take (checked on the monotonic clock by the count
+    /// hook); time a host function spends outside the budget (waiting for a command) does not
+    /// count (``LuaArguments/outsideBudget(_:_:)``).
     public var timeout: Duration
     /// Lua VM instructions one call may execute; `nil` for no count limit. Counted in steps of
     /// ``hookInterval``, so the limit is exact to within one step.
@@ -14,12 +16,15 @@ public struct LuaLimits: Sendable, Hashable, Codable {
     /// Bytes of `print`, `warn` and log output one call may produce; what goes over is dropped,
     /// with one note saying so.
     public var outputBytes: Int
+    /// The most a whole call may take, time outside the budget (commands it waits for) included;
+    /// nil for no ceiling beyond the budget. Host functions that wait bound their waits by it.
+    public var ceiling: Duration?
 
     /// Creates limits; the defaults suit a hook: 2 s, 64 MiB, no instruction limit, 64 KiB of
     /// output per call.
     public init(
         timeout: Duration = .seconds(2), instructionLimit: Int? = nil, memoryBytes: Int? = 64 << 20,
-        hookInterval: Int32 = 1000, maxDepth: Int = 64, outputBytes: Int = 64 << 10
+        hookInterval: Int32 = 1000, maxDepth: Int = 64, outputBytes: Int = 64 << 10, ceiling: Duration? = nil
     ) {
         self.timeout = timeout
         self.instructionLimit = instructionLimit
@@ -27,6 +32,7 @@ public struct LuaLimits: Sendable, Hashable, Codable {
         self.hookInterval = hookInterval
         self.maxDepth = maxDepth
         self.outputBytes = outputBytes
+        self.ceiling = ceiling
     }
 
     /// Bytes one conversion between Lua and Swift may copy: the memory budget, or 64 MiB for a

@@ -90,6 +90,43 @@ enum LuaPrelude {
           warnout(text)
         end
 
+        -- pairs walks a plain table in a fixed order (integers, then strings, then the rest), the
+        -- same on every run and every node: Lua's own order follows a hash seeded anew for each
+        -- state, so a hook making host calls in pairs order would make them in another order on
+        -- the next node, and an exact-call spec would pass one run and fail the next. A table
+        -- with a metatable keeps what it says (a library proxy's __pairs).
+        local sort, rawpairs = table.sort, pairs
+        local rank = { number = 1, string = 2, boolean = 3 }
+        local function sortedpairs(t)
+          local keys, position, n = {}, {}, 0
+          for k in next, t do
+            n = n + 1
+            keys[n] = k
+            position[k] = n
+          end
+          sort(keys, function(a, b)
+            local ta, tb = rank[type(a)] or 4, rank[type(b)] or 4
+            if ta ~= tb then return ta < tb end
+            if ta == 1 or ta == 2 then return a < b end
+            if ta == 3 then return not a and b end
+            return position[a] < position[b]
+          end)
+          local i = 0
+          return function()
+            while true do
+              i = i + 1
+              local k = keys[i]
+              if k == nil then return nil end
+              local v = rawget(t, k)
+              if v ~= nil then return k, v end
+            end
+          end, t, nil
+        end
+        function base.pairs(t)
+          if type(t) == "table" and getmetatable(t) == nil then return sortedpairs(t) end
+          return rawpairs(t)
+        end
+
         function base.print(...)
           local n = select("#", ...)
           local parts = {}
@@ -192,7 +229,7 @@ enum LuaPrelude {
           return setmetatable(env, envmeta)
         end
 
-        return newenv
+        return newenv, sortedpairs
         """#
 
     /// The prelude compiled once per process, as Lua bytecode: every new state loads it instead
@@ -218,6 +255,26 @@ enum LuaPrelude {
         _ = withExtendedLifetime(sink) { lua_dump(L, writer, Unmanaged.passUnretained(sink).toOpaque(), 0) }
         return sink.bytes
     }()
+
+    /// `strictmeta`, compiled on first use: the metatable of a strict table (``LuaStrictTable``),
+    /// one per shape, kept by the state. Trusted code, run with the real base library.
+    static let strictSource = #"""
+        local name, fields, sortedpairs = ...
+        local known = {}
+        for _, field in next, fields do known[field] = true end
+        local list = {}
+        for field in next, known do list[#list + 1] = field end
+        table.sort(list)
+        local allowed = table.concat(list, ", ")
+        return {
+          __index = function(_, k)
+            if known[k] then return nil end
+            error(name .. " has no field '" .. tostring(k) .. "' (it has " .. allowed .. ")", 2)
+          end,
+          __pairs = sortedpairs,
+          __metatable = false,
+        }
+        """#
 
     /// `readonly`, compiled on first use only (a console policy call), not with every state: it
     /// is trusted code too, run with the real base library (kept in the registry, out of the

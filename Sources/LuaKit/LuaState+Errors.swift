@@ -12,11 +12,13 @@ extension LuaState {
         var traceback: String?
         var frameSource: String?
         var frameLine: Int?
+        var frames: [(file: String, line: Int)] = []
         if lua_type(L, -1) == LUA_TTABLE {
             message = rawStringField("message") ?? "(no message)"
             traceback = rawStringField("traceback")
             frameSource = rawStringField("source").map(LuaState.displayName(ofChunkName:))
             frameLine = rawIntegerField("line")
+            frames = rawFrames()
         } else if let string = LuaState.string(L, -1) {
             message = string
         } else {
@@ -32,6 +34,8 @@ extension LuaState {
             }
         if budget.pointee.expired != 0 {
             code = .timeout
+            // Where the time went, when some of it was spent outside the budget.
+            if !outsideBudget.isEmpty { message += " (\(timeSpent()))" }
         } else if clua_memory_spent(budget) != 0 || status == LUA_ERRMEM {
             code = .memory
             if message == "not enough memory", budget.pointee.limit > 0 {
@@ -43,7 +47,7 @@ extension LuaState {
 
         var file = frameSource ?? chunk
         var line = frameLine
-        if let (source, sourceLine, rest) = LuaState.splitPosition(message) {
+        if let (source, sourceLine, rest) = LuaState.splitPosition(message), isChunkSource(source, chunk, frameSource) {
             if let full = shortenedNames[source] {
                 file = full
             } else if !source.hasPrefix("...") {
@@ -52,7 +56,44 @@ extension LuaState {
             line = sourceLine
             message = rest
         }
+        // An error inside a module the chunk required (a library, a built-in hook a site hook
+        // wraps) is reported at the chunk's own line that led to it, with the module's position
+        // kept in the message: the chunk is what its author can change.
+        if file != chunk, let own = frames.first(where: { $0.file == chunk }) {
+            message = "\(file)\(line.map { ":\($0)" } ?? ""): \(message)"
+            (file, line) = (own.file, own.line)
+        }
         return LuaError(code, message, file: file, line: line, traceback: traceback)
+    }
+
+    /// Whether `source` (the text before `:line:` in a message) names a chunk: one this state
+    /// loaded (as Lua shows it), the call's, a frame's, or one `load` made. A message that only
+    /// holds `:00:` somewhere (a MAC address) has no position.
+    private func isChunkSource(_ source: String, _ chunk: String, _ frame: String?) -> Bool {
+        source == chunk || source == frame || shortenedNames[source] != nil || source.hasPrefix("...")
+            || chunks["@" + source] != nil || chunks["=" + source] != nil || source.hasPrefix("[string \"")
+            || source == "(load)" || source == "[LuaKit sandbox]"
+    }
+
+    /// The `frames` of the message handler's table: each Lua frame's chunk and line.
+    private func rawFrames() -> [(file: String, line: Int)] {
+        pushString("frames")
+        lua_rawget(L, -2)
+        defer { lua_settop(L, -2) }
+        guard lua_type(L, -1) == LUA_TTABLE else { return [] }
+        var frames: [(file: String, line: Int)] = []
+        var index: lua_Integer = 1
+        while lua_rawgeti(L, -1, index) == LUA_TTABLE {
+            lua_rawgeti(L, -1, 1)
+            lua_rawgeti(L, -2, 2)
+            if let source = LuaState.string(L, -2), lua_isinteger(L, -1) != 0 {
+                frames.append((LuaState.displayName(ofChunkName: source), Int(lua_tointegerx(L, -1, nil))))
+            }
+            lua_settop(L, -4)
+            index += 1
+        }
+        lua_settop(L, -2)
+        return frames
     }
 
     private func rawStringField(_ key: String) -> String? {

@@ -67,10 +67,11 @@ extension LuaState {
         lua_createtable(L, 0, 2)
         lua_pushvalue(L, -1)
         callStateRef = luaL_ref(L, CLUA_REGISTRYINDEX)
-        let status = clua_pcall(L, 2, 1)
+        let status = clua_pcall(L, 2, 2)
         guard status == LUA_OK else {
             throw callError(status: status, chunk: "[LuaKit sandbox]")
         }
+        sortedPairsRef = luaL_ref(L, CLUA_REGISTRYINDEX)
         newEnvRef = luaL_ref(L, CLUA_REGISTRYINDEX)
         // The real global table keeps the unrestricted base library; the prelude captured what it
         // needs, so replace it with an empty one: a chunk that ever ran with the default _ENV

@@ -24,6 +24,10 @@ public final class LuaState {
     var newEnvRef: Int32 = 0
     /// Registry reference of `readonly`, once a call needed it (``LuaPrelude/readOnlySource``).
     var readOnlyRef: Int32?
+    /// Registry references of the metatables of strict tables, by shape name.
+    var strictMetatables: [String: Int32] = [:]
+    /// Registry reference of the prelude's ordered `pairs`.
+    var sortedPairsRef: Int32 = 0
     /// Registry reference of the real global table (the unrestricted base library): the `_ENV`
     /// of trusted code compiled after the sandbox is set up. Never reachable from a hook.
     var trustedGlobalsRef: Int32 = 0
@@ -42,6 +46,10 @@ public final class LuaState {
     /// note that the rest was dropped went out.
     var outputUsed = 0
     var outputCut = false
+    /// When the current call began, and the time spent outside its budget, by what it was spent
+    /// on (a command's argv[0]), for the message of a call that ran out of time.
+    var callStart = ContinuousClock.now
+    var outsideBudget: [(label: String, time: Duration)] = []
 
     struct CachedChunk {
         var ref: Int32
@@ -162,11 +170,16 @@ public final class LuaState {
     ///
     /// The whole call (the chunk and the function) runs under one time budget.
     /// - Parameter opaque: what to do with functions and coroutines among the results.
+    /// - Parameter strict: arguments (by index, from 0) whose tables refuse reads of fields
+    ///   they may not have (``LuaStrictTable``).
     public func call(
         _ chunk: LuaChunk, function: String? = nil, arguments: [LuaValue] = [],
-        opaque: LuaValue.OpaquePolicy = .refuse
+        strict: [Int: LuaStrictTable] = [:], opaque: LuaValue.OpaquePolicy = .refuse
     ) throws(LuaError) -> [LuaValue] {
-        try run(chunk, function: function, arguments: arguments, readOnly: [:], locate: false, opaque: opaque).values
+        try run(
+            chunk, function: function, arguments: arguments, readOnly: [:], strict: strict, locate: false,
+            opaque: opaque
+        ).values
     }
 
     /// Calls `function` of the table a chunk returns, as ``call(_:function:arguments:opaque:)``
@@ -180,13 +193,16 @@ public final class LuaState {
         _ chunk: LuaChunk, _ function: String, arguments: [LuaValue], readOnly: [Int: String] = [:],
         opaque: LuaValue.OpaquePolicy = .refuse
     ) throws(LuaError) -> LuaCallResult {
-        try run(chunk, function: function, arguments: arguments, readOnly: readOnly, locate: true, opaque: opaque)
+        try run(
+            chunk, function: function, arguments: arguments, readOnly: readOnly, strict: [:], locate: true,
+            opaque: opaque)
     }
 
     /// - Parameter locate: whether to find where `function` is defined (a debug-info look-up that
     ///   plain calls, the hot path of network hooks, do without).
     private func run(
-        _ chunk: LuaChunk, function: String?, arguments: [LuaValue], readOnly: [Int: String], locate: Bool,
+        _ chunk: LuaChunk, function: String?, arguments: [LuaValue], readOnly: [Int: String],
+        strict: [Int: LuaStrictTable], locate: Bool,
         opaque: LuaValue.OpaquePolicy
     ) throws(LuaError) -> LuaCallResult {
         guard chunk.owner == ObjectIdentifier(self) else {
@@ -231,6 +247,9 @@ public final class LuaState {
             lua_settop(L, -2)
         }
         try pushAll(arguments, what: "argument", file: chunk.name)
+        for (index, shape) in strict where arguments.indices.contains(index) {
+            try makeStrict(lua_gettop(L) - Int32(arguments.count) + Int32(index) + 1, shape, chunk)
+        }
         for (index, name) in readOnly.sorted(by: { $0.key < $1.key }) where arguments.indices.contains(index) {
             try makeReadOnly(lua_gettop(L) - Int32(arguments.count) + Int32(index) + 1, name: name, chunk)
         }
@@ -251,6 +270,44 @@ public final class LuaState {
         // `source` is the whole chunk name (only `short_src` is shortened).
         let file = LuaState.displayName(ofChunkName: String(cString: source))
         return (file, record.linedefined > 0 ? Int(record.linedefined) : nil)
+    }
+
+    /// Gives the table at stack index `index` (and its nested tables the shape names) the
+    /// metatable of its shape; anything else is left as it is.
+    private func makeStrict(_ index: Int32, _ shape: LuaStrictTable, _ chunk: LuaChunk) throws(LuaError) {
+        guard lua_type(L, index) == LUA_TTABLE, lua_checkstack(L, 4) != 0 else { return }
+        let absolute = lua_absindex(L, index)
+        try pushStrictMetatable(shape, chunk)
+        lua_setmetatable(L, absolute)
+        for (field, nested) in shape.nested {
+            pushString(field)
+            lua_rawget(L, absolute)
+            if lua_type(L, -1) == LUA_TTABLE { try makeStrict(-1, nested, chunk) }
+            lua_settop(L, -2)
+        }
+    }
+
+    /// Pushes the metatable of a strict table's shape, made once per shape name.
+    private func pushStrictMetatable(_ shape: LuaStrictTable, _ chunk: LuaChunk) throws(LuaError) {
+        if let ref = strictMetatables[shape.name] {
+            lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(ref))
+            return
+        }
+        try compile(
+            Array(LuaPrelude.strictSource.utf8), chunkName: LuaPrelude.chunkName, displayName: "[LuaKit sandbox]")
+        lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(trustedGlobalsRef))
+        lua_setupvalue(L, -2, 1)
+        pushString(shape.name)
+        lua_createtable(L, Int32(shape.fields.count), 0)
+        for (offset, field) in shape.fields.sorted().enumerated() {
+            pushString(field)
+            lua_rawseti(L, -2, lua_Integer(offset + 1))
+        }
+        lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(sortedPairsRef))
+        let status = clua_pcall(L, 3, 1)
+        guard status == LUA_OK else { throw callError(status: status, chunk: chunk.name) }
+        lua_pushvalue(L, -1)
+        strictMetatables[shape.name] = luaL_ref(L, CLUA_REGISTRYINDEX)
     }
 
     /// Replaces the table at stack index `index` with a read-only view of it (other values
@@ -293,6 +350,8 @@ public final class LuaState {
         outputUsed = 0
         outputCut = false
         pendingWarning = ""
+        callStart = .now
+        outsideBudget = []
         clua_arm_hook(L, b.pointee.interval)
         guard lua_checkstack(L, 4) != 0 else { throw LuaError(.memory, "Lua stack exhausted", file: chunk.name) }
         lua_rawgeti(L, CLUA_REGISTRYINDEX, lua_Integer(newEnvRef))
@@ -300,6 +359,36 @@ public final class LuaState {
         guard status == LUA_OK else {
             throw callError(status: status, chunk: chunk.name)
         }
+    }
+
+    /// Keeps `elapsed` out of the current call's Lua budget (its deadline moves by as much) and
+    /// notes what it was spent on. For host functions that wait: a command's wait counts against
+    /// the command's own timeout, not the hook's budget.
+    func excludeFromBudget(_ elapsed: Duration, label: String) {
+        let (seconds, attoseconds) = elapsed.components
+        let nanoseconds = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000
+        if budget.pointee.deadline_ns > 0 { budget.pointee.deadline_ns += nanoseconds }
+        outsideBudget.append((label, elapsed))
+    }
+
+    /// What is left of the call's ceiling (nil without one).
+    var ceilingLeft: Duration? {
+        configuration.limits.ceiling.map { $0 - (ContinuousClock.now - callStart) }
+    }
+
+    /// How the current call spent its time: `Lua 2.0 s; /usr/sbin/nft 1.2 s`.
+    func timeSpent() -> String {
+        let total = ContinuousClock.now - callStart
+        let outside = outsideBudget.reduce(Duration.zero) { $0 + $1.time }
+        func seconds(_ duration: Duration) -> String {
+            let (whole, atto) = duration.components
+            let hundredths = max(0, whole * 100 + atto / 10_000_000_000_000_000)
+            let fraction = hundredths % 100
+            return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction) s"
+        }
+        var parts: [String] = ["Lua " + seconds(total - outside)]
+        for spent in outsideBudget { parts.append(spent.label + " " + seconds(spent.time)) }
+        return parts.joined(separator: "; ")
     }
 
     private func endCall() {
@@ -322,6 +411,10 @@ public final class LuaState {
         // could look at the clock: it failed all the same.
         if budget.pointee.expired == 0, budget.pointee.deadline_ns > 0, clua_now_ns() >= budget.pointee.deadline_ns {
             budget.pointee.expired = Int32(CLUA_EXPIRED_CLOCK)
+        }
+        if let ceiling = configuration.limits.ceiling, ContinuousClock.now - callStart > ceiling {
+            throw LuaError(
+                .timeout, "the call's ceiling of \(ceiling) passed (\(timeSpent()))", file: chunk)
         }
         // A spent budget is an error even when the code caught it and returned before the hook
         // could raise it again.

@@ -287,7 +287,9 @@ public final class InstanceManager {
                     path: Journal.path(stateDirectory: paths.stateDirectory, instance: name, nicIndex: index))
                 var hook: String?
                 var version: String?
-                if case .begin(let file, let hash, _, _, _)? = journal?.entries.first { (hook, version) = (file, hash) }
+                if case .begin(let file, let hash, _, _, _, _)? = journal?.entries.first {
+                    (hook, version) = (file, hash)
+                }
                 let tap = (try? String(contentsOfFile: files.nicFile(index), encoding: .utf8))?
                     .trimmingCharacters(in: .whitespacesAndNewlines)
                 return InstanceInfo.NIC(

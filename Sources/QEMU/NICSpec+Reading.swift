@@ -18,6 +18,9 @@ extension NICSpec {
         var nic = NICSpec(
             mac: mac, ip: ip, uuid: uuid, name: try r.string("name"), mode: "bridged", link: nil, vlan: nil,
             network: try r.string("network"))
+        if let info = r.value("netinfo") {
+            nic.netinfo = try NetworkInfo.read(info, path: r.field("netinfo"))
+        }
         if let params = r.value("nicparams") {
             var p = try FieldReader(params, path: r.field("nicparams"))
             nic.mode = try p.string("mode") ?? nic.mode

@@ -14,6 +14,8 @@ public struct NICSpec: Sendable, Hashable, Codable {
     public var vlan: String?
     /// The network (uuid or name) the NIC is connected to, if any.
     public var network: String?
+    /// That network as Ganeti hands it to the node (`netinfo`), when the spec gives it.
+    public var netinfo: NetworkInfo?
     /// Placement in the guest, assigned by planning.
     public var hvinfo: DeviceInfo?
 
@@ -22,7 +24,7 @@ public struct NICSpec: Sendable, Hashable, Codable {
     /// Creates a NIC (specs are normally read with ``InstanceSpec/parse(_:)``, which checks them).
     public init(
         mac: String, ip: String? = nil, uuid: String, name: String? = nil, mode: String, link: String? = nil,
-        vlan: String? = nil, network: String? = nil, hvinfo: DeviceInfo? = nil
+        vlan: String? = nil, network: String? = nil, netinfo: NetworkInfo? = nil, hvinfo: DeviceInfo? = nil
     ) {
         self.mac = mac
         self.ip = ip
@@ -32,6 +34,7 @@ public struct NICSpec: Sendable, Hashable, Codable {
         self.link = link
         self.vlan = vlan
         self.network = network
+        self.netinfo = netinfo
         self.hvinfo = hvinfo
     }
 

@@ -308,6 +308,7 @@ extension QemuRuntime {
         object["ip"] = nic.ip.map { .string($0) }
         object["name"] = nic.name.map { .string($0) }
         object["network"] = nic.network.map { .string($0) }
+        object["netinfo"] = nic.netinfo?.json
         object["hvinfo"] = nic.hvinfo.map(json(info:))
         return .object(object)
     }

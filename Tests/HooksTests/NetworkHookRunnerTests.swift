@@ -69,7 +69,7 @@ struct NetworkHookRunnerTests {
         #expect(tap.up && tap.mtu == 9000 && tap.master == "br0" && tap.mac == "fe:11:22:33:44:55")
         let journal = try #require(try Journal.load(path: folder.path + "/state/journal/web1/0"))
         #expect(journal.entries.count == 5)
-        guard case .begin(_, let version, _, _, _) = journal.entries.first else {
+        guard case .begin(_, let version, _, _, _, _) = journal.entries.first else {
             Issue.record("no begin entry"); return
         }
         #expect(FileManager.default.fileExists(atPath: folder.path + "/state/journal/hooks/\(version).lua"))
@@ -148,7 +148,8 @@ struct NetworkHookRunnerTests {
 
     @Test func bridgedVLANsOnAFilteringBridgeAndSharedUplinkVLANs() throws {
         let host = Self.node(vlanFiltering: true)
-        host.state.vlans["eth1"] = [BridgeVLAN(vid: 1, pvid: true, untagged: true), BridgeVLAN(vid: 300)]  // the admin's
+        // The admin's.
+        host.state.vlans["eth1"] = [BridgeVLAN(vid: 1, pvid: true, untagged: true), BridgeVLAN(vid: 300)]
         let before = host.state
         let runner = runner()
         let first = Self.nic(vlan: ".100:200")

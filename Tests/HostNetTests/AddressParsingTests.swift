@@ -37,6 +37,30 @@ struct AddressParsingTests {
         #expect(IPAddress.text([0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [5]) == "2001:db8::5")
     }
 
+    @Test(arguments: [
+        ("2001:DB8:0:0::5", "2001:db8::5"), ("2001:DB8:0:0::5/64", "2001:db8::5/64"), ("10.99.0.5", "10.99.0.5"),
+        ("10.99.0.5/24", "10.99.0.5/24"), ("2001:db8:0:0:1:0:0:1/128", "2001:db8::1:0:0:1/128"),
+        ("::FFFF:192.0.2.1", "::ffff:192.0.2.1"), ("0:0:0:0:0:0:0:0/0", "::/0"), ("10.99.0.5/024", "10.99.0.5/24"),
+    ])
+    func canonicalTextIsWhatTheKernelLists(_ text: String, _ canonical: String) {
+        #expect(IPAddress.canonical(text) == canonical)
+    }
+
+    @Test(arguments: [
+        "010.099.000.001", "010.099.000.001/24", "10.99.0.5/33", "10.99.0.5/+24", "10.99.0.5/ 24", "10.99.0.5/",
+        "10.99.0.5/1000", "10.99.0.5/24/1", "2001:db8::5/129", "fe80::1%tap0", "10.99.0.5 ", "tap0", "",
+    ])
+    func whatInetPtonRefusesHasNoCanonicalText(_ text: String) {
+        #expect(IPAddress.canonical(text) == nil)
+    }
+
+    @Test func maskingClearsTheBitsBeyondTheLength() {
+        #expect(IPAddress.masked([10, 99, 0, 5], 24) == [10, 99, 0, 0])
+        #expect(IPAddress.masked([10, 99, 255, 5], 17) == [10, 99, 128, 0])
+        #expect(IPAddress.masked([10, 99, 0, 5], 32) == [10, 99, 0, 5])
+        #expect(IPAddress.masked([10, 99, 0, 5], 0) == [0, 0, 0, 0])
+    }
+
     @Test(arguments: ["", ".", "..", "a/b", "a b", "a:b", "tab\tname", "sixteen-chars-xx", "nul\0", "tàp0"])
     func namesTheKernelWouldRefuseAreInvalid(_ name: String) {
         #expect(throws: HostNetError.self) { try InterfaceName.check(name, "check") }

@@ -124,6 +124,62 @@ struct NetlinkTests {
         #expect(rule(action: 2) == nil)  // goto
     }
 
+    @Test func addressAnswersKeepTheLinksOwnAddressesOnly() {
+        let names: [Int32: String] = [4: "tap0"]
+        func address(
+            family: UInt8 = NL.inet, length: UInt8 = 24, scope: UInt8 = NL.scopeUniverse, index: Int32 = 4,
+            local: [UInt8]? = [192, 0, 2, 1], prefix: [UInt8]? = [192, 0, 2, 1]
+        ) -> InterfaceAddress? {
+            let header = NetlinkMessage.addressHeader(family: family, prefixLength: length, scope: scope, index: index)
+            return LinuxHost.address(
+                Self.payload(header: header) { message in
+                    if let prefix { message.attribute(NL.ifaAddress, prefix) }
+                    if let local { message.attribute(NL.ifaLocal, local) }
+                }, names)
+        }
+        let v6 = [0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [1]
+        let linkLocal = [0xFE, 0x80] + [UInt8](repeating: 0, count: 13) + [1]
+        #expect(address() == InterfaceAddress(address: "192.0.2.1/24", device: "tap0"))
+        #expect(address(family: NL.inet6, length: 64, local: nil, prefix: v6)?.address == "2001:db8::1/64")
+        #expect(address(local: nil)?.address == "192.0.2.1/24")  // IFA_ADDRESS alone
+        #expect(address(prefix: [192, 0, 2, 2]) == nil)  // a peer: point-to-point
+        #expect(address(scope: NL.scopeHost) == nil)
+        #expect(address(index: 5) == nil)  // a link not asked for
+        #expect(address(family: NL.inet6, length: 64, local: nil, prefix: linkLocal) == nil)
+        #expect(address(family: NL.inet6, length: 128, local: nil, prefix: linkLocal)?.address == "fe80::1/128")
+        #expect(address(family: NL.inet6, local: nil, prefix: [192, 0, 2, 1]) == nil)  // wrong size
+    }
+
+    @Test func neighbourAnswersKeepProxyEntriesOnly() {
+        let names: [Int32: String] = [4: "tap0"]
+        func entry(
+            family: UInt8 = NL.inet, flags: UInt8 = NL.neighbourProxy, index: Int32 = 4, dst: [UInt8]? = [192, 0, 2, 5]
+        )
+            -> ProxyNeighbour?
+        {
+            let header = NetlinkMessage.neighbourHeader(family: family, index: index, flags: flags)
+            return LinuxHost.proxyNeighbour(
+                Self.payload(header: header) { message in
+                    if let dst { message.attribute(NL.ndaDst, dst) }
+                }, names)
+        }
+        #expect(entry() == ProxyNeighbour(address: "192.0.2.5", device: "tap0"))
+        let v6 = [0x20, 0x01, 0x0D, 0xB8] + [UInt8](repeating: 0, count: 11) + [5]
+        #expect(entry(family: NL.inet6, dst: v6)?.address == "2001:db8::5")
+        #expect(entry(flags: 0) == nil)  // a neighbour cache entry
+        #expect(entry(index: 0) == nil)  // no device
+        #expect(entry(dst: nil) == nil)
+        #expect(entry(family: NL.inet6) == nil)  // wrong size
+    }
+
+    @Test func addressAndNeighbourHeadersAreTheKernelsStructs() {
+        let address = NetlinkMessage.addressHeader(family: NL.inet6, prefixLength: 64, scope: NL.scopeHost, index: 7)
+        #expect(address.count == MemoryLayout<ifaddrmsg>.size && address == [10, 64, 0, 254, 7, 0, 0, 0])
+        let neighbour = NetlinkMessage.neighbourHeader(
+            family: NL.inet, index: 7, state: NL.neighbourPermanent, flags: NL.neighbourProxy)
+        #expect(neighbour.count == MemoryLayout<ndmsg>.size && neighbour == [2, 0, 0, 0, 7, 0, 0, 0, 0x80, 0, 8, 0])
+    }
+
     @Test func theKernelsErrorTextIsReadFromAnExtendedAck() {
         var payload: [UInt8] = [0xEA, 0xFF, 0xFF, 0xFF]  // -22
         payload += [UInt8](repeating: 0, count: 16)  // the echoed nlmsghdr (capped)
@@ -147,6 +203,13 @@ struct NetlinkTests {
         #expect(same(NL.setLink, RTM_SETLINK) && same(NL.newRoute, RTM_NEWROUTE) && same(NL.delRoute, RTM_DELROUTE))
         #expect(same(NL.getRoute, RTM_GETROUTE) && same(NL.newRule, RTM_NEWRULE) && same(NL.delRule, RTM_DELRULE))
         #expect(same(NL.getRule, RTM_GETRULE))
+        #expect(
+            same(NL.newAddress, RTM_NEWADDR) && same(NL.delAddress, RTM_DELADDR) && same(NL.getAddress, RTM_GETADDR))
+        #expect(same(NL.newNeighbour, RTM_NEWNEIGH) && same(NL.delNeighbour, RTM_DELNEIGH))
+        #expect(same(NL.getNeighbour, RTM_GETNEIGH))
+        #expect(same(NL.ifaAddress, IFA_ADDRESS) && same(NL.ifaLocal, IFA_LOCAL))
+        #expect(same(NL.ndaDst, NDA_DST) && same(NL.neighbourProxy, NTF_PROXY))
+        #expect(same(NL.neighbourPermanent, NUD_PERMANENT) && same(NL.scopeHost, RT_SCOPE_HOST.rawValue))
         #expect(same(NL.inet, AF_INET) && same(NL.inet6, AF_INET6) && same(NL.bridge, AF_BRIDGE))
         #expect(same(NL.iflaAddress, IFLA_ADDRESS) && same(NL.iflaName, IFLA_IFNAME) && same(NL.iflaMTU, IFLA_MTU))
         #expect(same(NL.iflaMaster, IFLA_MASTER) && same(NL.iflaLinkInfo, IFLA_LINKINFO))

@@ -86,6 +86,34 @@ struct HooksTestCommandTests {
         #expect(!result.output.contains("routed_spec.lua"))
     }
 
+    @Test func aPostThatFlapsWhatPreDidFailsThePhasesProperty() throws {
+        let folder = TemporaryFolder()
+        folder.write(
+            "phases_spec.lua",
+            #"""
+            local test = require "taphouse.test"
+            local hook = [[
+            local net = require "taphouse.net"
+            return { up = function(nic)
+              if nic.MIGRATION_PHASE == "post" and nic.TAGS[1] == "restart" then net.set_down(nic.INTERFACE) end
+              net.set_link(nic.INTERFACE, { mac = "fe:00:00:00:00:01", up = true })
+            end }
+            ]]
+            test.case("post continues", { nic = { MODE = "ext" }, phase = "post", site = { ext = hook } })
+            test.case("post restarts the tap", {
+              nic = { MODE = "ext", TAGS = { "restart" } }, phase = "post", site = { ext = hook },
+            })
+            """#)
+        let result = try TaphouseBinary.run(["hooks", "test", folder.path + "/phases_spec.lua"])
+        #expect(result.status == 1)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == "●◼")
+        #expect(lines.contains("property: post after pre continues"))
+        #expect(lines.contains("  post undid what pre did:"))
+        #expect(lines.contains("    set_down tap0"))
+        #expect(Self.lastLine(result.output) == "1 passed, 1 failed")
+    }
+
     @Test(arguments: ["bridge-from-tag", "routed-mark"])
     func theExamplesPassTheirSpecs(_ example: String) throws {
         let directory = "\(ExampleTests.repository)/examples/hooks/\(example)"

@@ -15,6 +15,9 @@ local M = {}
 ---@param options? { timeout_ms: integer }
 ---@return { up: fun(nic: taphouse.Nic), down: fun(nic: taphouse.Nic) }
 function M.scripts(dir, options)
+  -- Checked when the hook loads (and so by `taphouse hooks check`), not at the first start.
+  native.executable(dir .. "/up")
+  native.executable(dir .. "/down")
   return {
     up = function(nic) native.run(dir .. "/up", nic, options) end,
     down = function(nic) native.run(dir .. "/down", nic, options) end,
@@ -26,6 +29,7 @@ end
 ---@param options? { timeout_ms: integer }
 ---@return { up: fun(nic: taphouse.Nic), down: fun(nic: taphouse.Nic) }
 function M.script(path, options)
+  native.executable(path)
   local function run(nic) native.run(path, nic, options) end
   return { up = run, down = run }
 end

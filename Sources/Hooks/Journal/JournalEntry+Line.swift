@@ -10,12 +10,13 @@ extension JournalEntry {
     public var line: String {
         var out = JSONLine()
         switch self {
-        case .begin(let hook, let version, let interface, let namespace, let index):
+        case .begin(let hook, let version, let interface, let namespace, let index, let phase):
             out.open("begin")
             out.field("hook", hook)
             out.field("index", index)
             out.field("interface", interface)
             out.field("namespace", namespace)
+            out.field("phase", phase)
             out.field("version", version)
         case .link(let name, let index):
             out.open("link")
@@ -83,9 +84,12 @@ extension JournalEntry {
             out.field("trunks", trunks)
             out.field("wasTag", wasTag)
             out.field("wasTrunks", wasTrunks)
-        case .exec(let argv):
+        case .exec(let argv, let undo, let undoInput, let link):
             out.open("exec")
             out.field("argv", argv)
+            out.field("link", link)
+            if let undo { out.field("undo", undo) }
+            out.field("undoInput", undoInput)
         }
         return out.close()
     }
@@ -100,7 +104,8 @@ extension JournalEntry {
         case "begin":
             self = .begin(
                 hook: try f.string("hook"), version: try f.string("version"), interface: try f.string("interface"),
-                namespace: try f.optionalString("namespace"), index: try f.optionalInt("index").map(Int32.init))
+                namespace: try f.optionalString("namespace"), index: try f.optionalInt("index").map(Int32.init),
+                phase: try f.optionalString("phase"))
         case "link": self = .link(name: try f.string("name"), index: try f.optionalInt("index").map(Int32.init))
         case "linkUp": self = .linkUp(link: try f.string("link"), up: try f.bool("up"), was: try f.bool("was"))
         case "mtu": self = .mtu(link: try f.string("link"), mtu: try f.int("mtu"), was: try f.int("was"))
@@ -126,7 +131,10 @@ extension JournalEntry {
             self = .ovsPortSet(
                 port: try f.string("port"), tag: try f.optionalInt("tag"), trunks: try f.ints("trunks"),
                 wasTag: try f.optionalInt("wasTag"), wasTrunks: try f.ints("wasTrunks"))
-        case "exec": self = .exec(argv: try f.strings("argv"))
+        case "exec":
+            self = .exec(
+                argv: try f.strings("argv"), undo: try f.optionalStrings("undo"),
+                undoInput: try f.optionalString("undoInput"), link: try f.optionalString("link"))
         default: throw JournalLineError("an entry of unknown kind \(kind)")
         }
     }
@@ -169,6 +177,7 @@ private struct Fields {
             return s
         }
     }
+    func optionalStrings(_ key: String) throws -> [String]? { fields[key] == nil ? nil : try strings(key) }
     func ints(_ key: String) throws -> [Int] {
         guard case .array(let elements) = try value(key) else { throw JournalLineError("\(key) is not a list") }
         return try elements.map {

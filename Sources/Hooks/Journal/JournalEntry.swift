@@ -4,9 +4,12 @@ import HostNet
 /// exactly. Written to the journal before the change is made.
 public enum JournalEntry: Codable, Hashable, Sendable {
     /// The first entry: which hook brought the NIC up, which version of it, on which tap; the
-    /// network namespace (with the boot) the journal's links live in, and the tap's index there.
-    /// Journals written before link identities have neither, and are undone by name.
-    case begin(hook: String, version: String, interface: String, namespace: String? = nil, index: Int32? = nil)
+    /// network namespace (with the boot) the journal's links live in, and the tap's index there
+    /// (journals written before link identities have neither, and are undone by name); and the
+    /// migration phase of that `up`, when it had one (a `post` continues a `pre`'s journal).
+    case begin(
+        hook: String, version: String, interface: String, namespace: String? = nil, index: Int32? = nil,
+        phase: String? = nil)
     /// Which link a name meant for the entries that follow: its index, or nil when no link had
     /// the name. Written before the first change of a hook call that names the link, so undo
     /// changes a link only while it is the same one (a tap name is the kernel's, and taken again
@@ -28,14 +31,18 @@ public enum JournalEntry: Codable, Hashable, Sendable {
     case ovsPortAdded(bridge: String, port: String)
     case ovsPortDeleted(was: OVSPort)
     case ovsPortSet(port: String, tag: Int?, trunks: [Int], wasTag: Int?, wasTrunks: [Int])
-    /// A command run through the guarded exec: recorded, but there is nothing to undo.
-    case exec(argv: [String])
+    /// A command run through the guarded exec; `undo` (with `undoInput` on its standard input)
+    /// is what undoes it, nil for a command that is recorded but never undone. `link` names the
+    /// link the command is about, when the hook said (its undo then follows that link's identity,
+    /// as a rule's does).
+    case exec(argv: [String], undo: [String]? = nil, undoInput: String? = nil, link: String? = nil)
 
     /// The names of the links the change depends on: the link it changes, a route's or rule's
     /// device, the link of a per-link sysctl, the link an Open vSwitch port is named after.
     public var linkNames: [String] {
         switch self {
-        case .begin, .link, .exec: []
+        case .begin, .link: []
+        case .exec(_, _, _, let link): link.map { [$0] } ?? []
         case .linkUp(let link, _, _), .mtu(let link, _, _), .mac(let link, _, _), .master(let link, _, _): [link]
         case .bridgeVLANAdded(let link, _, _, _), .bridgeVLANDeleted(let link, _): [link]
         case .routeReplaced(let route, let was): [route.device] + (was.map { [$0.device] } ?? [])
@@ -59,7 +66,7 @@ public enum JournalEntry: Codable, Hashable, Sendable {
     /// The change as one line, for `hooks run --dry-run`, logs and the journal's reader.
     public var summary: String {
         switch self {
-        case .begin(let hook, let version, let interface, _, _):
+        case .begin(let hook, let version, let interface, _, _, _):
             "begin \(interface) hook \(hook) version \(version.prefix(12))"
         case .link(let name, let index): "link \(name) is \(index.map { "index \($0)" } ?? "absent")"
         case .linkUp(let link, let up, _): "set \(link) \(up ? "up" : "down")"
@@ -78,7 +85,8 @@ public enum JournalEntry: Codable, Hashable, Sendable {
         case .ovsPortDeleted(let was): "delete ovs port \(was.name) from \(was.bridge)"
         case .ovsPortSet(let port, let tag, let trunks, _, _):
             "set ovs port \(port) tag=\(tag.map(String.init) ?? "none") trunks=\(trunks.map(String.init).joined(separator: ","))"
-        case .exec(let argv): "exec \(argv.joined(separator: " "))"
+        case .exec(let argv, let undo, _, _):
+            "exec \(argv.joined(separator: " "))" + (undo == nil ? " (never undone)" : "")
         }
     }
 }

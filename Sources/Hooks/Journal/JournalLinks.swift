@@ -28,7 +28,7 @@ struct JournalLinks {
         var changes: [(JournalEntry, [String: Recorded])] = []
         for entry in entries {
             switch entry {
-            case .begin(_, _, let tap, let space, let index):
+            case .begin(_, _, let tap, let space, let index, _):
                 interface = tap
                 namespace = space
                 if space != nil {

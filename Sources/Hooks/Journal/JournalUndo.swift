@@ -31,9 +31,13 @@ public enum JournalUndo {
     /// link that has its name now, whose index is given.
     public typealias Claims = (_ entry: JournalEntry, _ index: Int32) -> Bool
 
+    /// How long the undo of an `exec` may run.
+    public static let execUndoTimeout: Duration = .seconds(30)
+
+    /// - Parameter commands: what runs the undo of an `exec` (nil: those are reported, not run).
     public static func run(
         _ entries: [JournalEntry], network: HostNetwork, ovs: OpenVSwitch?,
-        claimedElsewhere: Claims = { _, _ in false }
+        commands: HookHost.Executor? = nil, claimedElsewhere: Claims = { _, _ in false }
     ) -> Outcome {
         let journal = JournalLinks(entries)
         let matcher = LinkMatcher(network: network, namespace: journal.namespace)
@@ -41,7 +45,8 @@ public enum JournalUndo {
         for (entry, links) in journal.changes.reversed() {
             do {
                 let undone = try undo(
-                    entry, links: links, matcher: matcher, ovs: ovs, journal: journal, claimed: claimedElsewhere)
+                    entry, links: links, matcher: matcher, ovs: ovs, commands: commands, journal: journal,
+                    claimed: claimedElsewhere)
                 switch undone {
                 case .done: outcome.undone.append(entry.summary)
                 case .nothing: break
@@ -65,7 +70,7 @@ public enum JournalUndo {
 
     private static func undo(
         _ entry: JournalEntry, links: [String: JournalLinks.Recorded], matcher: LinkMatcher, ovs: OpenVSwitch?,
-        journal: JournalLinks, claimed: Claims
+        commands: HookHost.Executor?, journal: JournalLinks, claimed: Claims
     ) throws -> Undone {
         let network = matcher.network
         func match(_ name: String) throws(HostNetError) -> LinkMatcher.Match { try matcher.match(name, links[name]) }
@@ -77,8 +82,24 @@ public enum JournalUndo {
             }
         }
         switch entry {
-        case .begin, .link, .exec:
+        case .begin, .link, .exec(_, nil, _, _):
             return .nothing
+        case .exec(_, let undo?, let input, let link):
+            // What a command keyed on a link's name left (a firewall rule on `-i tap0`) outlives
+            // the link, as a policy rule does: undone unless another NIC has the same for the
+            // link that has the name now.
+            if let link, case .replaced(let index) = try match(link), claimed(entry, index) {
+                return .gone("\(link) is another link now, whose NIC ran the same: left alone")
+            }
+            guard let commands else {
+                throw JournalUndoError("no command runner to run \(undo.joined(separator: " "))")
+            }
+            let output = try commands(ExecRequest(argv: undo, timeout: execUndoTimeout, input: input))
+            guard output.status == 0 else {
+                let text = (output.standardError + output.standardOutput).split(separator: "\n").suffix(3)
+                    .joined(separator: " | ")
+                throw JournalUndoError("\(undo.joined(separator: " ")) exited with status \(output.status): \(text)")
+            }
         case .linkUp(let link, _, let was):
             if let gone = try gone(link) { return gone }
             try network.setUp(link, was)
@@ -169,6 +190,11 @@ public enum JournalUndo {
             try ovs.setPort(port, tag: wasTag, trunks: wasTrunks)
         }
         return .done
+    }
+
+    struct JournalUndoError: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
     }
 
     /// Whether a route now leads to `route`'s destination in its table.

@@ -1,48 +1,132 @@
+import HostNet
 import LuaKit
 
 /// `taphouse.exec`: runs a program for what the API lacks. An argv (the program an absolute
-/// path), never a shell string; a timeout (default 5 s, at most 60 s); output captured.
+/// path), never a shell string; a timeout; output captured.
 ///
 /// ```lua
-/// local r = require("taphouse.exec").run({ "/usr/sbin/tc", "qdisc", "show", "dev", nic.INTERFACE },
-///                                        { timeout_ms = 2000 })
-/// if r.status ~= 0 then error("tc failed: " .. r.stderr) end
+/// local exec = require "taphouse.exec"
+/// exec.run({ "/usr/sbin/nft", "-f", "-" }, {
+///   stdin = "add element inet filter routed { " .. nic.INTERFACE .. " }\n",
+///   undo = { "/usr/sbin/nft", "-f", "-" },
+///   undo_stdin = "delete element inet filter routed { " .. nic.INTERFACE .. " }\n",
+///   link = nic.INTERFACE,
+/// })
 /// ```
-/// The call is journaled for the record; `down` cannot undo it.
+/// With `undo`, the journal keeps the command that undoes this one, and undo runs it like any
+/// other change (a failed `up`, `down`, a stale journal). The command runs in a process group of
+/// its own; the call returns when it exits, and what it left running is killed (unless `detach`)
+/// and reported. Its wait counts against its own timeout, not the hook's Lua budget.
 public enum ExecModule {
     public static let name = "taphouse.exec"
+
+    /// The options `run` takes, and what each must be.
+    static let options: [String: String] = [
+        "timeout_ms": "an integer", "stdin": "a string", "undo": "an argv (a list of strings)",
+        "undo_stdin": "a string", "link": "a link name", "detach": "a boolean",
+    ]
 
     public static func module(_ context: HookContext) -> LuaModule {
         LuaModule(
             name: name,
             functions: [
                 "run": { args in
-                    let argvValue = try args.table(1)
-                    guard let elements = argvValue.arrayValue, !elements.isEmpty else {
-                        throw args.badArgument(1, "a non-empty argv array expected")
+                    let argv = try argvArgument(args, 1, "argv")
+                    let options = try optionsTable(args, 2, allowed: options)
+                    let milliseconds = options["timeout_ms"]?.integerValue ?? 5000
+                    guard (1...300_000).contains(milliseconds) else {
+                        throw args.badArgument(2, "timeout_ms must be 1-300000")
                     }
-                    let argv = try elements.map { element in
-                        guard let s = element.stringValue else {
-                            throw args.badArgument(1, "argv elements must be strings")
-                        }
-                        return s
+                    var undo: [String]?
+                    if let value = options["undo"] { undo = try Self.argv(value, args, 2, "undo") }
+                    let request = ExecRequest(
+                        argv: argv, timeout: clamped(.milliseconds(milliseconds), args),
+                        input: options["stdin"]?.stringValue, detach: options["detach"]?.boolValue ?? false)
+                    let host = try context.requireHost(args.functionName)
+                    let run = {
+                        try host.exec(
+                            request, undo: undo, undoInput: options["undo_stdin"]?.stringValue,
+                            link: options["link"]?.stringValue)
                     }
-                    guard argv[0].hasPrefix("/") else { throw args.badArgument(1, "argv[1] must be an absolute path") }
-                    let milliseconds = try args.optionalTable(2)?["timeout_ms"].integerValue ?? 5000
-                    guard (1...60000).contains(milliseconds) else {
-                        throw args.badArgument(2, "timeout_ms must be 1-60000")
+                    guard let output = try args.outsideBudget(argv[0], run) else {
+                        return [["status": 0, "stdout": "", "stderr": "", "dry_run": true]]
                     }
-                    guard
-                        let output = try context.requireHost(args.functionName).exec(
-                            argv, timeout: .milliseconds(milliseconds))
-                    else { return [["status": 0, "stdout": "", "stderr": "", "dry_run": true]] }
-                    return [
-                        [
-                            "status": .integer(Int64(output.status)), "stdout": .string(output.standardOutput),
-                            "stderr": .string(output.standardError),
-                        ]
-                    ]
+                    return [result(output)]
                 }
             ])
+    }
+
+    /// The table a run returns: status, stdout, stderr, and what the command left running.
+    static func result(_ output: CommandRunner.Output) -> LuaValue {
+        var fields: [LuaKey: LuaValue] = [
+            "status": .integer(Int64(output.status)), "stdout": .string(output.standardOutput),
+            "stderr": .string(output.standardError),
+        ]
+        if !output.leftRunning.isEmpty {
+            fields["left_running"] = .array(output.leftRunning.map(LuaValue.string))
+            fields["left_running_killed"] = .boolean(output.leftRunningKilled)
+        }
+        return .map(fields)
+    }
+
+    /// A command's timeout, cut to what is left of the call's ceiling.
+    static func clamped(_ timeout: Duration, _ args: LuaArguments) -> Duration {
+        guard let left = args.ceilingLeft else { return timeout }
+        return max(.milliseconds(1), min(timeout, left))
+    }
+
+    /// Argument `position`: an argv (a non-empty list of strings, the program an absolute path).
+    static func argvArgument(_ args: LuaArguments, _ position: Int, _ what: String) throws -> [String] {
+        try argv(try args.table(position), args, position, what)
+    }
+
+    static func argv(_ value: LuaValue, _ args: LuaArguments, _ position: Int, _ what: String) throws -> [String] {
+        guard let elements = value.arrayValue, !elements.isEmpty else {
+            throw args.badArgument(position, "\(what): a non-empty argv list expected")
+        }
+        let argv = try elements.map { element in
+            guard let s = element.stringValue else {
+                throw args.badArgument(position, "\(what): elements must be strings")
+            }
+            return s
+        }
+        guard argv[0].hasPrefix("/") else {
+            throw args.badArgument(position, "\(what): the program must be an absolute path, not \(argv[0])")
+        }
+        return argv
+    }
+
+    /// Argument `position`: an optional table of options, each a known one of the right type.
+    static func optionsTable(
+        _ args: LuaArguments, _ position: Int, allowed: [String: String]
+    ) throws -> [String: LuaValue] {
+        guard let table = try args.optionalTable(position) else { return [:] }
+        guard case .map(let fields) = table else {
+            if table.arrayValue?.isEmpty == false { throw args.badArgument(position, "options must be named") }
+            return [:]
+        }
+        var options: [String: LuaValue] = [:]
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            let name = key.description
+            guard let type = allowed[name] else {
+                throw args.badArgument(
+                    position,
+                    "unknown option '\(name)' (\(args.functionName) takes \(allowed.keys.sorted().joined(separator: ", ")))"
+                )
+            }
+            let fits: Bool =
+                switch (name, value) {
+                case ("timeout_ms", .integer): true
+                case ("stdin", .string), ("undo_stdin", .string), ("link", .string): true
+                case ("detach", .boolean): true
+                case ("undo", .array): true
+                default: false
+                }
+            guard fits else {
+                throw args.badArgument(position, "option '\(name)' must be \(type), not \(value.typeName)")
+            }
+            options[name] = value
+        }
+        return options
     }
 }

@@ -29,14 +29,11 @@ public final class HookHost {
     /// NIC. A HookHost lives for one call, in which only the hook changes these links.
     private var linkCache: [String: LinkState] = [:]
 
-    /// Runs a guarded `exec`: argv, timeout, environment.
-    public typealias Executor = ([String], Duration, [String]?) throws -> CommandRunner.Output
+    /// Runs a guarded `exec` (a child process, ``ExecRequest/spawn(_:)``; in hook specs, a
+    /// recorded answer).
+    public typealias Executor = (ExecRequest) throws -> CommandRunner.Output
     /// The real one: a child process, never a shell.
-    public static func spawn(
-        _ argv: [String], _ timeout: Duration, _ environment: [String]?
-    ) throws -> CommandRunner.Output {
-        try BlockingCommand.run(argv, timeout: timeout, environment: environment)
-    }
+    public static func spawn(_ request: ExecRequest) throws -> CommandRunner.Output { try ExecRequest.spawn(request) }
     /// What runs `exec`: a child process, or (in hook specs) a recorded answer.
     public let executor: Executor
 
@@ -284,12 +281,26 @@ public final class HookHost {
         }
     }
 
-    /// Runs a command for what the API lacks; journaled for the record, never undone.
-    public func exec(_ argv: [String], timeout: Duration, environment: [String]? = nil) throws -> CommandRunner.Output?
-    {
-        calls.append(JournalEntry.exec(argv: argv).summary)
+    /// Runs a command for what the API lacks, journaled before it runs: with `undo`, the command
+    /// (and its input) that undoes it, which undo runs like any other change; without, it is
+    /// recorded but never undone. `link` names the link the command is about, whose identity the
+    /// undo then follows. Nil in a dry run (nothing runs).
+    public func exec(
+        _ request: ExecRequest, undo: [String]? = nil, undoInput: String? = nil, link: String? = nil
+    ) throws -> CommandRunner.Output? {
+        try visible(link, "exec \(request.argv.joined(separator: " "))")
+        let entry = JournalEntry.exec(argv: request.argv, undo: undo, undoInput: undoInput, link: link)
+        calls.append(entry.summary)
         if dryRun { return nil }
-        try journal?.append(.exec(argv: argv))
-        return try executor(argv, timeout, environment)
+        if let journal {
+            var identities: [JournalEntry] = []
+            if let link, recorded[link] == nil {
+                let index = try self.link(link)?.index
+                recorded[link] = .some(index)
+                identities.append(.link(name: link, index: index))
+            }
+            try journal.append(contentsOf: identities + [entry])
+        }
+        return try executor(request)
     }
 }

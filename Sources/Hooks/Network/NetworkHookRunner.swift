@@ -73,9 +73,36 @@ public final class NetworkHookRunner {
         }
         if let vlan = nic.vlan { fields["VLAN"] = .string(vlan) }
         if let phase { fields["MIGRATION_PHASE"] = .string(phase.rawValue) }
-        if let network = nic.network { fields["NETWORK"] = ["NAME": .string(network)] }
+        if let info = nic.netinfo {
+            var network: [LuaKey: LuaValue] = [
+                "NAME": .string(info.name), "TAGS": .array(info.tags.map(LuaValue.string)),
+            ]
+            for (key, value) in [
+                ("UUID", info.uuid), ("SUBNET", info.subnet), ("GATEWAY", info.gateway), ("SUBNET6", info.subnet6),
+                ("GATEWAY6", info.gateway6), ("MAC_PREFIX", info.macPrefix),
+            ] {
+                if let value { network[.string(key)] = .string(value) }
+            }
+            fields["NETWORK"] = .map(network)
+        } else if let network = nic.network {
+            // A spec that names the network without Ganeti's netinfo: its name, nothing more.
+            fields["NETWORK"] = ["NAME": .string(network), "TAGS": .array([])]
+        }
         return .map(fields)
     }
+
+    /// The fields a `nic` table may have (design 4.2): reading another is an error naming it.
+    public static let nicShape = LuaStrictTable(
+        name: "nic",
+        fields: [
+            "INSTANCE", "MAC", "MODE", "INTERFACE", "INTERFACE_INDEX", "INTERFACE_UUID", "INTERFACE_NAME", "TAGS",
+            "IP", "LINK", "BRIDGE", "VLAN", "ACTION", "MIGRATION_PHASE", "NETWORK",
+        ],
+        nested: [
+            "NETWORK": LuaStrictTable(
+                name: "nic.NETWORK",
+                fields: ["NAME", "UUID", "TAGS", "SUBNET", "GATEWAY", "SUBNET6", "GATEWAY6", "MAC_PREFIX"])
+        ])
 
     /// Brings a NIC up: runs its hook's `up` with every change journaled; on failure undoes them.
     /// - Returns: the host changes made (or, with `dryRun`, that would be made).
@@ -98,12 +125,25 @@ public final class NetworkHookRunner {
         }
         var journal: Journal?
         var staleUndone = false
-        if !dryRun {
+        // A post-migration up after the pre-migration up of the same hook version on the same
+        // tap continues its journal: what pre did stays (undoing it would flap the tap after the
+        // guest landed), and down undoes both.
+        var continued = 0
+        if !dryRun, phase == .post,
+            let previous = try attributed(
+                instance, index, { () throws(HookError) in try Journal.load(path: journalPath) }),
+            case .begin(_, version, interface, let space, let tapIndex, "pre")? = previous.entries.first,
+            space == network.namespaceIdentity(), tapIndex == tap?.index
+        {
+            journal = previous
+            continued = previous.entries.count
+        }
+        if !dryRun, journal == nil {
             // A journal left by an up that never went down (a crash) is undone first, so up
             // twice is up once.
             let begin = JournalEntry.begin(
                 hook: path, version: version, interface: interface, namespace: network.namespaceIdentity(),
-                index: tap?.index)
+                index: tap?.index, phase: phase?.rawValue)
             journal = try attributed(instance, index) { () throws(HookError) in
                 try Journal.create(
                     path: journalPath, first: begin, durable: durableJournal,
@@ -131,8 +171,15 @@ public final class NetworkHookRunner {
         } catch {
             var hookError = HookError(error, instance: instance, nicIndex: index)
             if let journal {
-                hookError.undoFailures = undo(journal.entries, journalPath, network: network, ovs: ovs).failures
-                try? journal.remove()
+                // A failing post undoes what it did itself; what pre did stays for down.
+                let own = Array(journal.entries.dropFirst(continued))
+                let begin = continued > 0 ? [journal.entries[0]] : []
+                hookError.undoFailures = undo(begin + own, journalPath, network: network, ovs: ovs).failures
+                if continued > 0 {
+                    try? journal.dropLast(journal.entries.count - continued)
+                } else {
+                    try? journal.remove()
+                }
             }
             throw hookError
         }
@@ -146,16 +193,19 @@ public final class NetworkHookRunner {
     func undo(
         _ entries: [JournalEntry], _ path: String, network: HostNetwork, ovs: OpenVSwitch?
     ) -> JournalUndo.Outcome {
-        JournalUndo.run(entries, network: network, ovs: ovs, claimedElsewhere: claims(except: path, network: network))
+        JournalUndo.run(
+            entries, network: network, ovs: ovs, commands: executor,
+            claimedElsewhere: claims(except: path, network: network))
     }
 
     /// Undoes a journal no hook call is running for (its worker was killed or died, mid-way):
     /// on the links it changed only, asking the node's other journals, then removes it.
     public static func undo(
-        _ journal: Journal, stateDirectory: String, network: HostNetwork, ovs: OpenVSwitch?
+        _ journal: Journal, stateDirectory: String, network: HostNetwork, ovs: OpenVSwitch?,
+        commands: HookHost.Executor? = HookHost.spawn
     ) -> JournalUndo.Outcome {
         let outcome = JournalUndo.run(
-            journal.entries, network: network, ovs: ovs,
+            journal.entries, network: network, ovs: ovs, commands: commands,
             claimedElsewhere: claims(except: journal.path, stateDirectory: stateDirectory, network: network))
         try? journal.remove()
         return outcome
@@ -191,6 +241,8 @@ public final class NetworkHookRunner {
         case (.ovsPortAdded(_, let x), .ovsPortAdded(_, let y)): x == y
         case (.bridgeVLANAdded(let x, let vlan, nil, _), .bridgeVLANAdded(let y, let asked, _, _)):
             x == y && vlan.vid == asked.vid
+        case (.exec(_, let x?, let xInput, let xLink?), .exec(_, let y?, let yInput, let yLink?)):
+            x == y && xInput == yInput && xLink == yLink
         default: false
         }
     }
@@ -221,7 +273,7 @@ public final class NetworkHookRunner {
         let journal = try attributed(instance, index) { () throws(HookError) in try Journal.load(path: journalPath) }
         var path: String
         var source: [UInt8]
-        if case .begin(let hook, let version, _, _, _) = journal?.entries.first,
+        if case .begin(let hook, let version, _, _, _, _) = journal?.entries.first,
             let copy = FileManager.default.contents(
                 atPath: Self.copyPath(version: version, stateDirectory: stateDirectory))
         {
@@ -299,7 +351,7 @@ public final class NetworkHookRunner {
         }
         context.host = host
         defer { context.host = nil }
-        _ = try state.call(chunk, function: function, arguments: [nic])
+        _ = try state.call(chunk, function: function, arguments: [nic], strict: [0: Self.nicShape])
     }
 
     private func warmState() throws(LuaError) -> LuaState {

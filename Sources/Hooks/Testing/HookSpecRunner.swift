@@ -138,7 +138,9 @@ public final class HookSpecRunner {
         let calls = node.log.entries
 
         if let expected = spec.expectedError {
-            failures += expected.failures(thrown, action: spec.action.rawValue)
+            failures += expected.failures(
+                thrown, action: spec.action.rawValue,
+                builtin: "\(directories.builtin)/network/\(spec.nic.spec.mode).lua")
         } else if let thrown {
             failures.append("\(spec.action.rawValue) failed\n  expected: no error\n  actual:   \(thrown)")
         }
@@ -201,6 +203,10 @@ public final class HookSpecRunner {
         }
         if spec.checkReplaced, spec.action == .up, thrown == nil {
             failures += try replacedTap(spec, site: site, folder: folder + "/replaced", taps: taps)
+        }
+        // Only ext NICs get both phases on a migration target (routed ones get post alone).
+        if spec.checkPhases, spec.phase == .post, spec.action == .up, spec.nic.spec.mode == "ext", thrown == nil {
+            failures += try phasesContinue(spec, site: site, folder: folder + "/phases", taps: taps)
         }
         return failures.isEmpty ? .passed : .failed(failures)
     }
@@ -269,14 +275,79 @@ public final class HookSpecRunner {
         return failures
     }
 
+    /// On a migration target `pre` and then `post` bring the NIC up: `post` continues `pre`'s
+    /// journal, so nothing `pre` did is undone while the guest is running there (a tap losing UP
+    /// or a MAC flipping back resets a BGP session), and `down` undoes both.
+    private func phasesContinue(_ spec: HookSpec, site: String?, folder: String, taps: [String]) throws -> [String] {
+        let property = "property: post after pre continues"
+        let node = try FakeNode(spec.host, taps: taps)
+        let runner = makeRunner(site: site, state: folder + "/node", node: node, spec: spec)
+        // What undoing pre's journal would call, from a second node brought to the same state.
+        let undone = try FakeNode(spec.host, taps: taps)
+        let undoneRunner = makeRunner(site: site, state: folder + "/undone", node: undone, spec: spec)
+        let before = node.snapshot
+        let journalPath = Journal.path(
+            stateDirectory: folder + "/node", instance: spec.nic.instance, nicIndex: spec.nic.index)
+        let pre: [JournalEntry]
+        do {
+            for other in spec.others {
+                try act(.up, runner, node, spec, nic: other)
+                try act(.up, undoneRunner, undone, spec, nic: other)
+            }
+            try act(.up, runner, node, spec, phase: .pre)
+            try act(.up, undoneRunner, undone, spec, phase: .pre)
+            pre = try Journal.load(path: journalPath)?.entries ?? []
+        } catch {
+            return ["\(property)\n  the pre up failed: \(error)"]
+        }
+        let undoJournal = try Journal.load(
+            path: Journal.path(
+                stateDirectory: folder + "/undone", instance: spec.nic.instance, nicIndex: spec.nic.index))
+        undone.log.clear()
+        if let undoJournal {
+            _ = NetworkHookRunner.undo(
+                undoJournal, stateDirectory: folder + "/undone", network: undone.host, ovs: undone.ovs,
+                commands: undoneRunner.executor)
+        }
+        let undoCalls = Set(undone.log.entries)
+        node.log.clear()
+        do {
+            try act(.up, runner, node, spec)
+        } catch {
+            return ["\(property)\n  the post up after pre failed: \(error)"]
+        }
+        var failures: [String] = []
+        let reverted = node.log.entries.filter(undoCalls.contains)
+        if !reverted.isEmpty {
+            failures.append(
+                (["\(property)\n  post undid what pre did:"] + reverted.map { "    " + $0 }).joined(separator: "\n"))
+        }
+        let after = try Journal.load(path: journalPath)?.entries ?? []
+        if !pre.isEmpty, Array(after.prefix(pre.count)) != pre {
+            failures.append("\(property)\n  the journal after post does not begin with pre's entries")
+        }
+        do {
+            try act(.down, runner, node, spec)
+            let changed = Self.differences(before, node.snapshot, path: "host")
+            if !changed.isEmpty {
+                failures.append(
+                    (["\(property)\n  down after pre and post leaves the host changed"] + changed.map { "  " + $0 })
+                        .joined(separator: "\n"))
+            }
+        } catch {
+            failures.append("\(property)\n  down after pre and post failed: \(error)")
+        }
+        return failures
+    }
+
     private func makeRunner(site: String?, state: String, node: FakeNode, spec: HookSpec) -> NetworkHookRunner {
         let runner = NetworkHookRunner(
             directories: HookDirectories(builtin: directories.builtin, site: site, library: directories.library),
             stateDirectory: state, limits: limits, logger: logger)
         // A spec never runs a program: the call is recorded, the answer comes from the case.
         let answers = spec.exec
-        runner.executor = { argv, _, _ in
-            let command = argv.joined(separator: " ")
+        runner.executor = { request in
+            let command = request.argv.joined(separator: " ")
             node.log.record("exec " + command)
             return answers[command] ?? CommandRunner.Output(status: 0, standardOutput: "", standardError: "")
         }
@@ -285,14 +356,14 @@ public final class HookSpecRunner {
 
     private func act(
         _ action: NetworkHookRunner.Action, _ runner: NetworkHookRunner, _ node: FakeNode, _ spec: HookSpec,
-        nic: HookSpec.NIC? = nil
+        nic: HookSpec.NIC? = nil, phase: NetworkHookRunner.Phase?? = nil
     ) throws(HookError) {
         let nic = nic ?? spec.nic
         switch action {
         case .up:
             try runner.up(
                 instance: nic.instance, tags: nic.tags, nic: nic.spec, index: nic.index, interface: nic.interface,
-                phase: spec.phase, network: node.host, ovs: node.ovs)
+                phase: phase ?? spec.phase, network: node.host, ovs: node.ovs)
         case .down:
             try runner.down(
                 instance: nic.instance, tags: nic.tags, nic: nic.spec, index: nic.index, interface: nic.interface,

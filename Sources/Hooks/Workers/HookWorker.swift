@@ -58,10 +58,17 @@ final class HookWorker {
         return try channel.receive(deadline: deadline)
     }
 
-    /// Kills the worker and everything in its process group, and reaps it; how it ended.
+    /// Kills the worker and everything it started, and reaps it; how it ended. The worker is
+    /// stopped first, so that it starts nothing more while its descendants are found: a command
+    /// a hook runs leads a process group of its own, out of the worker's.
     @discardableResult
     func terminate() -> String {
         guard !reaped else { return "gone" }
+        kill(pid, SIGSTOP)
+        for descendant in ProcessGroup.descendants(of: pid) {
+            kill(-descendant, SIGKILL)
+            kill(descendant, SIGKILL)
+        }
         kill(-pid, SIGKILL)
         kill(pid, SIGKILL)
         return reap()
@@ -72,7 +79,12 @@ final class HookWorker {
         guard !reaped else { return "gone" }
         reaped = true
         channel.close()
-        kill(-pid, SIGKILL)  // what it started goes with it
+        // What it started goes with it.
+        for descendant in ProcessGroup.descendants(of: pid) {
+            kill(-descendant, SIGKILL)
+            kill(descendant, SIGKILL)
+        }
+        kill(-pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         if status & 0x7f == 0 { return "exit status \((status >> 8) & 0xff)" }

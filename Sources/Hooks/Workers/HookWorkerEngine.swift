@@ -14,6 +14,10 @@ public final class HookWorkerEngine {
     private var specRunners: [HookWorkerSetup: HookSpecRunner] = [:]
     private var network: LinuxHost?
 
+    /// Told before the worker waits on a command how long it may wait, and after it how much
+    /// Lua budget may follow: the node waits for the answer that much longer.
+    public var progress: (Duration) -> Void = { _ in }
+
     public init(logger: Logger) { self.logger = logger }
 
     public func handle(_ request: HookWorkerRequest) -> HookWorkerResponse {
@@ -57,12 +61,20 @@ public final class HookWorkerEngine {
     }
 
     private func nic(_ setup: HookWorkerSetup, _ call: NICHookCall) throws(HookError) -> [String] {
-        let runner =
-            runners[setup]
-            ?? NetworkHookRunner(
+        let runner: NetworkHookRunner
+        if let known = runners[setup] {
+            runner = known
+        } else {
+            runner = NetworkHookRunner(
                 directories: setup.directories, stateDirectory: setup.stateDirectory, limits: setup.limits,
                 logger: logger)
-        runners[setup] = runner
+            runner.executor = { [weak self] request in
+                self?.progress(request.timeout)
+                defer { self?.progress(setup.limits.timeout) }
+                return try ExecRequest.spawn(request)
+            }
+            runners[setup] = runner
+        }
         let host: LinuxHost
         do {
             host = try network ?? LinuxHost()

@@ -72,8 +72,11 @@ public final class HookWorkerPool: @unchecked Sendable {
     deinit { shutdown() }
 
     /// Sends `request` to a worker and returns its answer, or fails when the worker does not
-    /// answer within `ceiling` (killed) or dies.
-    public func call(_ request: HookWorkerRequest, ceiling: Duration) throws(HookWorkerFailure) -> HookWorkerResponse {
+    /// answer within `ceiling` (killed) or dies. A worker that starts waiting on a command says
+    /// how long it may take, and gets that much longer, up to `maximum` after the call began.
+    public func call(
+        _ request: HookWorkerRequest, ceiling: Duration, maximum: Duration? = nil
+    ) throws(HookWorkerFailure) -> HookWorkerResponse {
         let worker = try checkOut()
         let payload: [UInt8]
         do {
@@ -87,17 +90,34 @@ public final class HookWorkerPool: @unchecked Sendable {
             checkIn(worker)
             throw HookWorkerFailure(.broken("cannot encode the request: \(error)"))
         }
-        let deadline = ContinuousClock.now + ceiling
-        let answer: [UInt8]
+        let start = ContinuousClock.now
+        let latest = start + max(ceiling, maximum ?? ceiling)
+        var deadline = start + ceiling
+        var answer: [UInt8]
+        var response: HookWorkerResponse
         do {
             answer = try worker.exchange(payload, deadline: deadline)
-        } catch {
+            while true {
+                do {
+                    response = try HookWorkerWire.decodeResponse(answer)
+                } catch {
+                    retire(worker)
+                    worker.terminate()
+                    throw HookWorkerFailure(.broken("cannot decode its answer: \(error)"))
+                }
+                guard case .extend(let milliseconds) = response else { break }
+                deadline = min(latest, max(deadline, .now + .milliseconds(milliseconds) + configuration.grace))
+                answer = try worker.channel.receive(deadline: deadline)
+            }
+        } catch let failure as HookWorkerFailure {
+            throw failure
+        } catch let error as FrameChannel.Failure {
             retire(worker)
             switch error {
             case .timeout:
                 worker.terminate()
                 count(\.killed)
-                throw HookWorkerFailure(.killed(after: ceiling))
+                throw HookWorkerFailure(.killed(after: deadline - start))
             case .closed:
                 count(\.died)
                 throw HookWorkerFailure(.died(worker.reap()))
@@ -105,13 +125,13 @@ public final class HookWorkerPool: @unchecked Sendable {
                 worker.terminate()
                 throw HookWorkerFailure(.broken("\(error)"))
             }
+        } catch {
+            retire(worker)
+            worker.terminate()
+            throw HookWorkerFailure(.broken("\(error)"))
         }
         checkIn(worker)
-        do {
-            return try HookWorkerWire.decodeResponse(answer)
-        } catch {
-            throw HookWorkerFailure(.broken("cannot decode its answer: \(error)"))
-        }
+        return response
     }
 
     /// The number a setup goes by on the wire (the same for the pool's life).

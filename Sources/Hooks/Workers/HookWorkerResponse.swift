@@ -20,6 +20,10 @@ public enum HookWorkerResponse: Sendable, Codable {
     case evaluated(HookEvaluation.Result)
     /// The answer to a ping.
     case pong
+    /// Not an answer but a note before it: the worker starts waiting on a command that may take
+    /// this long (or goes back to Lua code with this much budget), so the node waits that much
+    /// longer, up to the call's ceiling.
+    case extend(milliseconds: Int)
     /// The worker could not take the request (it did not decode): a bug, not the hook's.
     case refused(String)
 }

@@ -14,6 +14,13 @@ public enum HookWorkerServer {
     /// Serves the node on `channel` until it is closed; returns the reason it stopped.
     public static func serve(_ channel: FrameChannel, logger: Logger) -> String {
         let engine = HookWorkerEngine(logger: logger)
+        engine.progress = { wait in
+            let (seconds, attoseconds) = wait.components
+            let milliseconds = Int(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+            // A note the node may miss only if it is gone, and then nothing waits for it.
+            try? channel.send(
+                try HookWorkerWire.encode(.extend(milliseconds: milliseconds)), deadline: .now + .seconds(5))
+        }
         var setups: [UInt64: HookWorkerSetup] = [:]
         while true {
             let frame: [UInt8]

@@ -12,6 +12,7 @@ public enum HookWorkerWire {
         case ping = 2
         case calls = 3
         case pong = 4
+        case extend = 5
     }
 
     /// A request, its setup given in full (first use on this worker) or by number.
@@ -81,6 +82,9 @@ public enum HookWorkerWire {
         var out = WireWriter()
         switch response {
         case .pong: out.byte(Tag.pong.rawValue)
+        case .extend(let milliseconds):
+            out.byte(Tag.extend.rawValue)
+            out.number(UInt64(max(0, milliseconds)))
         case .calls(let calls):
             out.byte(Tag.calls.rawValue)
             out.strings(calls)
@@ -95,6 +99,7 @@ public enum HookWorkerWire {
         var input = WireReader(bytes)
         switch Tag(rawValue: try input.byte()) {
         case .pong?: return .pong
+        case .extend?: return .extend(milliseconds: Int(clamping: try input.number()))
         case .calls?: return .calls(try input.strings())
         case .json?: return try JSONDecoder().decode(HookWorkerResponse.self, from: Data(input.rest()))
         default: throw WireError("not an answer")
@@ -156,6 +161,17 @@ struct WireWriter {
         optional(nic.link)
         optional(nic.vlan)
         optional(nic.network)
+        bool(nic.netinfo != nil)
+        if let info = nic.netinfo {
+            string(info.name)
+            optional(info.uuid)
+            optional(info.subnet)
+            optional(info.gateway)
+            optional(info.subnet6)
+            optional(info.gateway6)
+            optional(info.macPrefix)
+            strings(info.tags)
+        }
         bool(nic.hvinfo != nil)
         if let info = nic.hvinfo { data((try? [UInt8](JSONEncoder().encode(info))) ?? []) }
     }
@@ -214,10 +230,16 @@ struct WireReader {
         let link = try optional()
         let vlan = try optional()
         let network = try optional()
+        var netinfo: NetworkInfo?
+        if try bool() {
+            netinfo = NetworkInfo(
+                name: try string(), uuid: try optional(), subnet: try optional(), gateway: try optional(),
+                subnet6: try optional(), gateway6: try optional(), macPrefix: try optional(), tags: try strings())
+        }
         let info = try bool() ? try JSONDecoder().decode(DeviceInfo.self, from: Data(try data())) : nil
         return NICSpec(
-            mac: mac, ip: ip, uuid: uuid, name: name, mode: mode, link: link, vlan: vlan, network: network, hvinfo: info
-        )
+            mac: mac, ip: ip, uuid: uuid, name: name, mode: mode, link: link, vlan: vlan, network: network,
+            netinfo: netinfo, hvinfo: info)
     }
 
     func rest() -> [UInt8] { Array(bytes[offset...]) }

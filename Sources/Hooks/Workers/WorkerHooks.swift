@@ -20,14 +20,17 @@ public final class WorkerHooks: @unchecked Sendable {
         self.setup = setup
     }
 
-    /// The ceiling of one hook call.
+    /// How long the node waits for one hook call's answer: its Lua time budget and the pool's
+    /// grace; a worker waiting on a command gets that command's timeout more, up to ``maximum``.
     public var ceiling: Duration { setup.limits.timeout + pool.configuration.grace }
+    /// The most a call may take: the call's ceiling (``LuaLimits/ceiling``) and the grace.
+    public var maximum: Duration { (setup.limits.ceiling ?? setup.limits.timeout) + pool.configuration.grace }
 
     /// A NIC's `up` or `down` on the calling thread's network namespace.
     public func nic(_ call: NICHookCall) throws(HookError) -> [String] {
         let response: HookWorkerResponse
         do {
-            response = try pool.call(.nic(setup, call), ceiling: ceiling)
+            response = try pool.call(.nic(setup, call), ceiling: ceiling, maximum: maximum)
         } catch {
             throw rollBack(call, error)
         }
@@ -43,7 +46,7 @@ public final class WorkerHooks: @unchecked Sendable {
         let path = Journal.path(stateDirectory: setup.stateDirectory, instance: call.instance, nicIndex: call.index)
         let journal = call.dryRun ? nil : try? Journal.load(path: path)
         var hookFile = setup.directories.hookFile("network/\(call.nic.mode).lua")?.path
-        if case .begin(let hook, _, _, _, _)? = journal?.entries.first { hookFile = hook }
+        if case .begin(let hook, _, _, _, _, _)? = journal?.entries.first { hookFile = hook }
         var error = HookError(
             .worker, "\(call.action.rawValue): \(failure)", instance: call.instance, nicIndex: call.index,
             hookFile: hookFile)
@@ -147,7 +150,7 @@ public final class WorkerHooks: @unchecked Sendable {
 
     /// `hooks eval` of a file; `require` searches only `moduleRoots`.
     public func eval(_ file: String, moduleRoots: [String]) throws(HookWorkerFailure) -> HookEvaluation.Result {
-        switch try pool.call(.eval(setup, file: file, moduleRoots: moduleRoots), ceiling: ceiling) {
+        switch try pool.call(.eval(setup, file: file, moduleRoots: moduleRoots), ceiling: ceiling, maximum: maximum) {
         case .evaluated(let result): return result
         case let other: throw HookWorkerFailure(.broken(unexpected(other, instance: nil, nic: nil).message))
         }

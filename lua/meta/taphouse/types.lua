@@ -19,7 +19,21 @@
 ---@field VLAN? string Ganeti's VLAN text (`.100:200`); `taphouse.vlan.parse` reads it
 ---@field ACTION "up"|"down" which of the hook's functions runs
 ---@field MIGRATION_PHASE? "pre"|"post" set on a migration target only
----@field NETWORK? { NAME: string } the Ganeti network the NIC is in
+---Reading a field the `nic` table does not have (a misspelt one) is an error naming it; a field
+---it may have but has not (an unset `IP`) is nil.
+---@field NETWORK? taphouse.Network the Ganeti network the NIC is in, as Ganeti hands it to the node
+
+---The Ganeti network a NIC is in (the NIC's `netinfo`). Fields Ganeti leaves unset are nil;
+---reading a field the table does not have is an error naming it.
+---@class taphouse.Network
+---@field NAME string the network's name
+---@field UUID? string
+---@field TAGS string[] the network's tags (what sites dispatch on)
+---@field SUBNET? string the IPv4 subnet, `192.0.2.0/24`
+---@field GATEWAY? string
+---@field SUBNET6? string the IPv6 subnet, `2001:db8::/64`
+---@field GATEWAY6? string
+---@field MAC_PREFIX? string the network's MAC prefix, `aa:00:00`
 
 ---What a hook file returns. `down` is optional because the journal undoes what `up` did anyway;
 ---a hook needs one only for what the journal cannot see (an `exec`).
@@ -107,7 +121,12 @@
 
 ---Options of `taphouse.exec.run`.
 ---@class taphouse.ExecOptions
----@field timeout_ms? integer 1-60000; 5000 when nil
+---@field timeout_ms? integer 1-300000, cut to what is left of the call's ceiling; 5000 when nil
+---@field stdin? string what the command reads on its standard input (`nft -f -`)
+---@field undo? string[] the argv that undoes this command, which undo runs like any change
+---@field undo_stdin? string what the undo command reads on its standard input
+---@field link? string the link the command is about: its undo follows that link's identity
+---@field detach? boolean let what the command leaves running go on (killed otherwise)
 
 ---What `taphouse.exec.run` returns.
 ---@class taphouse.ExecResult
@@ -115,10 +134,13 @@
 ---@field stdout string
 ---@field stderr string
 ---@field dry_run? true set when the run was only recorded (`hooks run --dry-run`)
+---@field left_running? string[] what the command left running when it exited (`pid N (comm)`)
+---@field left_running_killed? boolean whether those were killed (they are, unless `detach`)
 
 ---Options of `taphouse.ganeti.native.run`.
 ---@class taphouse.GanetiOptions
 ---@field timeout_ms? integer 1-300000; 30000 when nil
+---@field detach? boolean the script starts a helper on purpose: let it run
 
 ---Ganeti's VLAN text, parsed.
 ---@class taphouse.Vlan
