@@ -91,9 +91,10 @@ func workerHop() throws -> (codec: Double, ping: Double) {
         stateDirectory: stateDirectory)
     let request = HookWorkerRequest.nic(
         setup, NICHookCall(action: .up, instance: "bench0", tags: [], nic: nics[0], index: 0, interface: "tap0"))
-    let response = HookWorkerResponse.calls([
-        "set mac fe:11:22:33:44:55 on tap0", "set mtu 9000 on tap0", "set tap0 up", "set master br0 on tap0",
-    ])
+    let response = HookWorkerResponse.calls(
+        ["set_mac tap0 fe:11:22:33:44:55", "set_mtu tap0 9000", "set_up tap0", "set_master tap0 br0"].map {
+            HookCallLine(call: $0, kind: .call)
+        })
     let clock = ContinuousClock()
     let start = clock.now
     var setups: [UInt64: HookWorkerSetup] = [:]

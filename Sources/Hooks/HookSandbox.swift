@@ -35,7 +35,7 @@ public struct HookSandbox {
     public func modules(context: HookContext, metadata: Logger.Metadata = [:]) -> [LuaModule] {
         [
             LogModule.module(logger: logger, context: metadata), NetModule.module(context),
-            SysctlModule.module(context),
+            SysctlModule.module(context), FileModule.module(context),
             OVSModule.module(context), ExecModule.module(context), VLANModule.module(), GanetiModule.module(context),
         ]
     }

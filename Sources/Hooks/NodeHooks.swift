@@ -8,7 +8,7 @@ import QEMU
 public protocol NodeHooks: AnyObject {
     /// A NIC's `up` or `down` on the calling thread's network namespace; the host changes.
     @discardableResult
-    func nic(_ call: NICHookCall) throws(HookError) -> [String]
+    func nic(_ call: NICHookCall) throws(HookError) -> [HookCallLine]
     /// The console policy's description for an instance.
     func console(
         _ instance: ConsoleInstanceView, default native: ConsoleDescription
@@ -31,7 +31,7 @@ public final class LocalHooks: NodeHooks {
         policy = ConsolePolicy(directories: setup.directories, limits: setup.limits, logger: logger)
     }
 
-    public func nic(_ call: NICHookCall) throws(HookError) -> [String] {
+    public func nic(_ call: NICHookCall) throws(HookError) -> [HookCallLine] {
         let network: LinuxHost
         do {
             network = try LinuxHost()

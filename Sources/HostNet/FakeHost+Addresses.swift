@@ -41,7 +41,7 @@ extension FakeHost {
 
     /// `ip address add`: the address, in the kernel's spelling; one that is there is EEXIST.
     public func addAddress(_ address: InterfaceAddress) throws(HostNetError) {
-        let operation = "add address \(address)"
+        let operation = HostCall.addressAdd(address).description
         let (new, bytes) = try checked(address, operation)
         if present(new, bytes) != nil {
             throw HostNetError(
@@ -49,27 +49,27 @@ extension FakeHost {
                 detail: bytes.count == 4 ? "ipv4: Address already assigned" : "ipv6: address already assigned",
                 errno: .fileExists)
         }
-        record("address_add \(new)")
+        record(.addressAdd(new))
         insert(new)
     }
 
     /// `ip address replace`: adds the address, or keeps the one there (an IPv6 address with its
     /// first length).
     public func replaceAddress(_ address: InterfaceAddress) throws(HostNetError) {
-        let (new, bytes) = try checked(address, "replace address \(address)")
-        record("address_replace \(new)")
+        let (new, bytes) = try checked(address, HostCall.addressReplace(address).description)
+        record(.addressReplace(new))
         if present(new, bytes) == nil { insert(new) }
     }
 
     /// `ip address del`: the address with that length, or `.notFound`; the secondaries of a
     /// primary IPv4 address go with it unless `promote_secondaries` is on for the link (or all).
     public func deleteAddress(_ address: InterfaceAddress) throws(HostNetError) {
-        let operation = "delete address \(address)"
+        let operation = HostCall.addressDel(address).description
         let (old, bytes) = try checked(address, operation, adding: false)
         guard let stored = present(old, bytes), canonical(stored)?.0 == old else {
             throw HostNetError(.notFound, operation, detail: "no such address", errno: .addressNotAvailable)
         }
-        record("address_del \(old)")
+        record(.addressDel(old))
         var gone = [stored]
         let promoted =
             Self.isOn(state.sysctls["net/ipv4/conf/all/promote_secondaries"])
@@ -96,23 +96,23 @@ extension FakeHost {
 
     /// `ip neighbour add proxy`: the entry, in the kernel's spelling; one that is there is EEXIST.
     public func addProxyNeighbour(_ neighbour: ProxyNeighbour) throws(HostNetError) {
-        let operation = "add neighbour \(neighbour)"
+        let operation = HostCall.neighAdd(neighbour).description
         let new = try checked(neighbour, operation)
         guard storedEntry(new) == nil else {
             throw HostNetError(.kernel, operation, detail: "\(new) exists", errno: .fileExists)
         }
-        record("neigh_add \(new)")
+        record(.neighAdd(new))
         state.proxyNeighbours.insert(new)
     }
 
     /// `ip neighbour del proxy`: the entry, or `.notFound`.
     public func deleteProxyNeighbour(_ neighbour: ProxyNeighbour) throws(HostNetError) {
-        let operation = "delete neighbour \(neighbour)"
+        let operation = HostCall.neighDel(neighbour).description
         let old = try checked(neighbour, operation)
         guard let stored = storedEntry(old) else {
             throw HostNetError(.notFound, operation, detail: "no such proxy neighbour", errno: .noSuchFileOrDirectory)
         }
-        record("neigh_del \(old)")
+        record(.neighDel(old))
         state.proxyNeighbours.remove(stored)
     }
 

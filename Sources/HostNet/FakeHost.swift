@@ -100,40 +100,42 @@ public final class FakeHost: HostNetwork {
     /// Sets a link up or down; going down (from up) drops what the kernel drops then: the link's
     /// proxy neighbour entries and its IPv6 addresses (see ``linkWentDown(_:)``).
     public func setUp(_ name: String, _ up: Bool) throws(HostNetError) {
-        let link = try existing(name, "set \(name) \(up ? "up" : "down")")
-        record("set_\(up ? "up" : "down") \(name)")
+        let link = try existing(name, HostCall.setUp(name, up).description)
+        record(.setUp(name, up))
         state.links[name]!.up = up
         if link.up && !up { linkWentDown(name) }
     }
 
     public func setMTU(_ name: String, _ mtu: Int) throws(HostNetError) {
-        _ = try existing(name, "set mtu \(mtu) on \(name)")
+        let call = HostCall.setMTU(name, mtu)
+        _ = try existing(name, call.description)
         guard (68...65535).contains(mtu) else {
-            throw HostNetError(.kernel, "set mtu \(mtu) on \(name)", errno: .invalidArgument)
+            throw HostNetError(.kernel, call.description, errno: .invalidArgument)
         }
-        record("set_mtu \(name) \(mtu)")
+        record(call)
         state.links[name]!.mtu = mtu
     }
 
     public func setMAC(_ name: String, _ mac: String) throws(HostNetError) {
-        _ = try existing(name, "set mac \(mac) on \(name)")
+        let operation = HostCall.setMAC(name, mac).description
+        _ = try existing(name, operation)
         let parts = mac.split(separator: ":")
         guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
-            throw HostNetError(.invalid, "set mac \(mac) on \(name)", detail: "not a MAC address")
+            throw HostNetError(.invalid, operation, detail: "not a MAC address")
         }
-        record("set_mac \(name) \(mac.lowercased())")
+        record(.setMAC(name, mac.lowercased()))
         state.links[name]!.mac = mac.lowercased()
     }
 
     public func setMaster(_ name: String, _ master: String?) throws(HostNetError) {
-        let operation = master.map { "set master \($0) on \(name)" } ?? "set nomaster on \(name)"
+        let operation = HostCall.setMaster(name, master).description
         _ = try existing(name, operation)
         if let master {
             guard try existing(master, operation).kind == "bridge" else {
                 throw HostNetError(.kernel, operation, detail: "\(master) is not a bridge", errno: .notSupported)
             }
         }
-        record(master.map { "set_master \(name) \($0)" } ?? "set_nomaster \(name)")
+        record(.setMaster(name, master))
         state.links[name]!.master = master
         // As the kernel does: a port leaves its VLANs with its bridge, and joins a filtering
         // bridge in the default VLAN 1 (vlan_default_pvid), untagged.
@@ -157,11 +159,10 @@ public final class FakeHost: HostNetwork {
     }
 
     public func addBridgeVLAN(_ name: String, _ vlan: BridgeVLAN) throws(HostNetError) {
-        let operation = "add bridge vlan \(vlan.vid) to \(name)"
+        let operation = HostCall.bridgeVLANAdd(name, vlan).description
         try checkFiltering(name, operation)
         guard (1...4094).contains(vlan.vid) else { throw HostNetError(.invalid, operation, detail: "not a VLAN id") }
-        record(
-            "bridge_vlan_add \(name) \(vlan.vid)\(vlan.pvid ? " pvid" : "")\(vlan.untagged ? " untagged" : "")")
+        record(.bridgeVLANAdd(name, vlan))
         var entries = (state.vlans[name] ?? []).filter { $0.vid != vlan.vid }
         if vlan.pvid { entries = entries.map { BridgeVLAN(vid: $0.vid, pvid: false, untagged: $0.untagged) } }
         entries.append(vlan)
@@ -169,18 +170,18 @@ public final class FakeHost: HostNetwork {
     }
 
     public func deleteBridgeVLAN(_ name: String, vid: Int) throws(HostNetError) {
-        let operation = "delete bridge vlan \(vid) from \(name)"
+        let operation = HostCall.bridgeVLANDel(name, vid: vid).description
         try checkFiltering(name, operation)
         guard state.vlans[name]?.contains(where: { $0.vid == vid }) == true else {
             throw HostNetError(.notFound, operation, detail: "no vlan \(vid) on \(name)")
         }
-        record("bridge_vlan_del \(name) \(vid)")
+        record(.bridgeVLANDel(name, vid: vid))
         state.vlans[name]!.removeAll { $0.vid == vid }
     }
 
     /// The routes of one table (all with nil), destinations in the kernel's spelling.
     public func routes(table: Int?) throws(HostNetError) -> [Route] {
-        state.routes.filter { table == nil || $0.table == table }.map(Self.listed).sorted {
+        state.routes.filter { table == nil || $0.table == table }.map(\.listed).sorted {
             $0.description < $1.description
         }
     }
@@ -190,14 +191,14 @@ public final class FakeHost: HostNetwork {
     /// As the kernel: an IPv4 destination with host bits is refused (EINVAL), and so is a link
     /// that is down (ENETDOWN).
     public func replaceRoute(_ route: Route) throws(HostNetError) {
-        let operation = "replace route \(route)"
+        let operation = HostCall.routeReplace(route).description
         let new = try Self.checked(route, operation)
         guard try existing(route.device, operation).up else {
             throw HostNetError(.kernel, operation, detail: "device \(route.device) is down", errno: .networkDown)
         }
-        record("route_replace \(new)")
+        record(.routeReplace(new))
         state.routes = state.routes.filter {
-            let listed = Self.listed($0)
+            let listed = $0.listed
             return !(listed.destination == new.destination && listed.table == new.table)
         }
         state.routes.insert(new)
@@ -206,23 +207,13 @@ public final class FakeHost: HostNetwork {
     /// Deletes the route (destination, device, table and proto all as listed); one that is not
     /// there is `.notFound`.
     public func deleteRoute(_ route: Route) throws(HostNetError) {
-        let old = try Self.checked(route, "delete route \(route)")
-        guard let stored = state.routes.first(where: { Self.listed($0) == old }) else {
-            throw HostNetError(.notFound, "delete route \(route)", errno: .noSuchProcess)
+        let operation = HostCall.routeDel(route).description
+        let old = try Self.checked(route, operation)
+        guard let stored = state.routes.first(where: { $0.listed == old }) else {
+            throw HostNetError(.notFound, operation, errno: .noSuchProcess)
         }
-        record("route_del \(old)")
+        record(.routeDel(old))
         state.routes.remove(stored)
-    }
-
-    /// `route` as the kernel lists it: the destination canonical with its length (a host prefix
-    /// when it has none), an IPv6 one with its host bits cleared. A destination that is no
-    /// prefix (put in ``state`` by a test) stays as it is.
-    static func listed(_ route: Route) -> Route {
-        guard let (address, length) = IPAddress.prefix(route.destination) else { return route }
-        var listed = route
-        let network = address.count == 16 ? IPAddress.masked(address, length) : address
-        listed.destination = "\(IPAddress.text(network))/\(length)"
-        return listed
     }
 
     /// `route` as listed, or the refusal LinuxHost or the kernel gives: no prefix (`.invalid`),
@@ -236,7 +227,7 @@ public final class FakeHost: HostNetwork {
             throw HostNetError(
                 .kernel, operation, detail: "Invalid prefix for given prefix length", errno: .invalidArgument)
         }
-        return listed(route)
+        return route.listed
     }
 
     public func rules() throws(HostNetError) -> [Rule] { state.rules }
@@ -247,9 +238,9 @@ public final class FakeHost: HostNetwork {
                 $0.family == rule.family && $0.device == rule.device && $0.table == rule.table
             })
         else {
-            throw HostNetError(.kernel, "add rule \(rule)", errno: .fileExists)
+            throw HostNetError(.kernel, HostCall.ruleAdd(rule).description, errno: .fileExists)
         }
-        record("rule_add \(rule)")
+        record(.ruleAdd(rule))
         state.rules.append(rule)
     }
 
@@ -258,8 +249,8 @@ public final class FakeHost: HostNetwork {
             let index = state.rules.firstIndex(where: {
                 $0.family == rule.family && $0.device == rule.device && $0.table == rule.table
             })
-        else { throw HostNetError(.notFound, "delete rule \(rule)", errno: .noSuchFileOrDirectory) }
-        record("rule_del \(rule)")
+        else { throw HostNetError(.notFound, HostCall.ruleDel(rule).description, errno: .noSuchFileOrDirectory) }
+        record(.ruleDel(rule))
         state.rules.remove(at: index)
     }
 
@@ -273,9 +264,9 @@ public final class FakeHost: HostNetwork {
     public func setSysctl(_ key: String, _ value: String) throws(HostNetError) {
         try SysctlKey.check(key)
         guard let before = state.sysctls[key] else {
-            throw HostNetError(.notFound, "set sysctl \(key)", detail: "no such sysctl")
+            throw HostNetError(.notFound, HostCall.sysctl(key, value).description, detail: "no such sysctl")
         }
-        record("sysctl \(key)=\(value)")
+        record(.sysctl(key, value))
         state.sysctls[key] = value
         let parts = key.split(separator: "/")
         if parts.count == 5, parts[0...2] == ["net", "ipv6", "conf"], parts[4] == "disable_ipv6",
@@ -288,8 +279,8 @@ public final class FakeHost: HostNetwork {
     /// Whether a sysctl's value is a number other than 0, as the kernel reads a switch.
     static func isOn(_ value: String?) -> Bool { (value.flatMap { Int($0) } ?? 0) != 0 }
 
-    func record(_ call: String) {
-        calls.append(call)
-        log.record(call)
+    func record(_ call: HostCall) {
+        calls.append(call.description)
+        log.record(call.description)
     }
 }

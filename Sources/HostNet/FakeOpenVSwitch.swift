@@ -14,39 +14,39 @@ public final class FakeOpenVSwitch: OpenVSwitch {
     public func port(_ name: String) throws(HostNetError) -> OVSPort? { ports[name] }
 
     public func addPort(bridge: String, port: String) throws(HostNetError) {
+        let call = HostCall.ovsAddPort(bridge: bridge, port: port)
         guard bridges.contains(bridge) else {
-            throw HostNetError(.command, "add ovs port \(port) to \(bridge)", detail: "no bridge named \(bridge)")
+            throw HostNetError(.command, call.description, detail: "no bridge named \(bridge)")
         }
         guard ports[port] == nil else {
             throw HostNetError(
-                .command, "add ovs port \(port) to \(bridge)",
+                .command, call.description,
                 detail: "cannot create a port named \(port) because a port named \(port) already exists")
         }
-        record("ovs_add_port \(bridge) \(port)")
+        record(call)
         ports[port] = OVSPort(name: port, bridge: bridge)
     }
 
     public func deletePort(_ name: String) throws(HostNetError) {
         guard ports[name] != nil else {
-            throw HostNetError(.notFound, "delete ovs port \(name)", detail: "no port named \(name)")
+            throw HostNetError(.notFound, HostCall.ovsDelPort(name).description, detail: "no port named \(name)")
         }
-        record("ovs_del_port \(name)")
+        record(.ovsDelPort(name))
         ports[name] = nil
     }
 
     public func setPort(_ name: String, tag: Int?, trunks: [Int]) throws(HostNetError) {
+        let call = HostCall.ovsSetPort(name, tag: tag, trunks: trunks)
         guard ports[name] != nil else {
-            throw HostNetError(.notFound, "set ovs port \(name)", detail: "no port named \(name)")
+            throw HostNetError(.notFound, call.description, detail: "no port named \(name)")
         }
-        record(
-            "ovs_set_port \(name) tag=\(tag.map(String.init) ?? "[]") trunks=[\(trunks.map(String.init).joined(separator: ","))]"
-        )
+        record(call)
         ports[name]!.tag = tag
         ports[name]!.trunks = trunks
     }
 
-    private func record(_ call: String) {
-        calls.append(call)
-        log.record(call)
+    private func record(_ call: HostCall) {
+        calls.append(call.description)
+        log.record(call.description)
     }
 }

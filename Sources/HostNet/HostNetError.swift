@@ -2,7 +2,8 @@ import SystemPackage
 
 /// A host networking operation that failed: what was asked, on what, and the kernel's answer.
 ///
-/// `description` reads `set mtu 9000 on tap0: Invalid argument (EINVAL)`.
+/// `description` reads `set_mtu tap0 9000: Invalid argument`: the call in the notation of
+/// ``HostCall``, the kernel's answer, any detail.
 public struct HostNetError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure.
     public enum Code: String, Sendable {
@@ -19,7 +20,7 @@ public struct HostNetError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public var code: Code
-    /// The operation and its object, as a person would say it: `set mtu 9000 on tap0`.
+    /// The operation and its object, as a ``HostCall`` where it is one: `set_mtu tap0 9000`.
     public var operation: String
     /// Details beyond the errno.
     public var detail: String?

@@ -31,18 +31,9 @@ public struct LinkChange: Sendable, Hashable {
     /// Nothing to change.
     public var isEmpty: Bool { mac == nil && mtu == nil && up == nil && master == nil }
 
-    /// The change as one line, as errors and journals say it: `set mac fe:.. mtu 1500 up master
-    /// br0 on tap0`.
+    /// The change as errors say it: its calls (``HostCall/link(_:_:)``), `set_mac tap0 fe:..,
+    /// set_up tap0`.
     public func description(of link: String) -> String {
-        var words = ["set"]
-        if let mac { words += ["mac", mac] }
-        if let mtu { words += ["mtu", String(mtu)] }
-        if let up { words.append(up ? "up" : "down") }
-        switch master {
-        case .bridge(let bridge, _): words += ["master", bridge]
-        case .none?: words.append("nomaster")
-        case nil: break
-        }
-        return (words + ["on", link]).joined(separator: " ")
+        HostCall.link(link, self).map(\.description).joined(separator: ", ")
     }
 }

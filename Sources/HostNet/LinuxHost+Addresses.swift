@@ -50,7 +50,7 @@ extension LinuxHost {
     /// kernel's refusal (`.kernel`, EEXIST); so is an IPv6 address on a link with `disable_ipv6`
     /// (EACCES).
     public func addAddress(_ address: InterfaceAddress) throws(HostNetError) {
-        let operation = "add address \(address)"
+        let operation = HostCall.addressAdd(address).description
         try netlink.request(
             try addressMessage(address, type: NL.newAddress, flags: NL.create | NL.exclusive, operation), operation)
     }
@@ -58,7 +58,7 @@ extension LinuxHost {
     /// `ip address replace ADDR dev DEV` (NLM_F_CREATE | NLM_F_REPLACE): adds the address, or
     /// keeps the one there (an IPv6 address keeps its length: the kernel does not change it).
     public func replaceAddress(_ address: InterfaceAddress) throws(HostNetError) {
-        let operation = "replace address \(address)"
+        let operation = HostCall.addressReplace(address).description
         try netlink.request(
             try addressMessage(address, type: NL.newAddress, flags: NL.create | NL.replace, operation), operation)
     }
@@ -67,7 +67,7 @@ extension LinuxHost {
     /// `.notFound`. Deleting the first IPv4 address of a subnet deletes the others of that subnet
     /// on the link too, unless `promote_secondaries` is on: the kernel's rule.
     public func deleteAddress(_ address: InterfaceAddress) throws(HostNetError) {
-        let operation = "delete address \(address)"
+        let operation = HostCall.addressDel(address).description
         do {
             try netlink.request(try addressMessage(address, type: NL.delAddress, flags: 0, operation), operation)
         } catch let error where error.errno == .addressNotAvailable {

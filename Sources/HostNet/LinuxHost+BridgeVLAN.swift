@@ -31,7 +31,7 @@ extension LinuxHost {
     ///   bridge; `.invalid` for a VLAN id outside 1-4094.
     public func addBridgeVLAN(_ name: String, _ vlan: BridgeVLAN) throws(HostNetError) {
         let flags = (vlan.pvid ? NL.vlanInfoPVID : 0) | (vlan.untagged ? NL.vlanInfoUntagged : 0)
-        let operation = "add bridge vlan \(vlan.vid) to \(name)"
+        let operation = HostCall.bridgeVLANAdd(name, vlan).description
         try InterfaceName.check(name, operation)
         guard (1...4094).contains(vlan.vid) else {
             throw HostNetError(.invalid, operation, detail: "not a VLAN id (1-4094)")
@@ -53,7 +53,7 @@ extension LinuxHost {
     /// The kernel answers success to any VLAN delete, even with no such VLAN or no VLAN support at
     /// all, so both are checked first (two more round trips; VLAN deletes are rare).
     public func deleteBridgeVLAN(_ name: String, vid: Int) throws(HostNetError) {
-        let operation = "delete bridge vlan \(vid) from \(name)"
+        let operation = HostCall.bridgeVLANDel(name, vid: vid).description
         try InterfaceName.check(name, operation)
         guard (1...4094).contains(vid) else {
             throw HostNetError(.invalid, operation, detail: "not a VLAN id (1-4094)")

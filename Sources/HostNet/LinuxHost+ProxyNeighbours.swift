@@ -40,7 +40,7 @@ extension LinuxHost {
     /// ``FakeHost``: the kernel itself takes a second add of it without a word (it only updates
     /// the entry's flags), so the link's entries are looked at first, one more dump per add.
     public func addProxyNeighbour(_ neighbour: ProxyNeighbour) throws(HostNetError) {
-        let operation = "add neighbour \(neighbour)"
+        let operation = HostCall.neighAdd(neighbour).description
         let (message, index, address) = try neighbourMessage(
             neighbour, type: NL.newNeighbour, flags: NL.create | NL.exclusive, operation)
         let existing = ProxyNeighbour(address: address, device: neighbour.device)
@@ -52,7 +52,7 @@ extension LinuxHost {
 
     /// `ip neighbour del proxy ADDR dev DEV`; an entry that is not there is `.notFound`.
     public func deleteProxyNeighbour(_ neighbour: ProxyNeighbour) throws(HostNetError) {
-        let operation = "delete neighbour \(neighbour)"
+        let operation = HostCall.neighDel(neighbour).description
         do {
             try netlink.request(
                 try neighbourMessage(neighbour, type: NL.delNeighbour, flags: 0, operation).0, operation)

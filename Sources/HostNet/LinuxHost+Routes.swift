@@ -46,14 +46,14 @@ extension LinuxHost {
     /// `ip route replace DEST dev DEV table T proto P` (scope link for IPv4): adds the route, or
     /// replaces the one with the same destination in that table. The device must be up.
     public func replaceRoute(_ route: Route) throws(HostNetError) {
-        let operation = "replace route \(route)"
+        let operation = HostCall.routeReplace(route).description
         try netlink.request(
             try routeMessage(route, type: NL.newRoute, flags: NL.create | NL.replace, operation), operation)
     }
 
     /// `ip route del DEST dev DEV table T proto P`; a route that is not there is `.notFound`.
     public func deleteRoute(_ route: Route) throws(HostNetError) {
-        let operation = "delete route \(route)"
+        let operation = HostCall.routeDel(route).description
         do {
             try netlink.request(try routeMessage(route, type: NL.delRoute, flags: 0, operation), operation)
         } catch let error where error.errno == .noSuchProcess {

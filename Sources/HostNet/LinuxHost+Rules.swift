@@ -45,7 +45,7 @@ extension LinuxHost {
     /// priority (giving it the next free one), and duplicates would pile up across `up`s. This
     /// costs one rule dump per add.
     public func addRule(_ rule: Rule) throws(HostNetError) {
-        let operation = "add rule \(rule)"
+        let operation = HostCall.ruleAdd(rule).description
         let message = try ruleMessage(rule, type: NL.newRule, flags: NL.create | NL.exclusive, operation)
         let existing = try rules().first {
             $0.family == rule.family && $0.device == rule.device && $0.table == rule.table
@@ -58,7 +58,7 @@ extension LinuxHost {
 
     /// `ip rule del iif DEV table T [priority P]`; a rule that is not there is `.notFound`.
     public func deleteRule(_ rule: Rule) throws(HostNetError) {
-        let operation = "delete rule \(rule)"
+        let operation = HostCall.ruleDel(rule).description
         do {
             try netlink.request(try ruleMessage(rule, type: NL.delRule, flags: 0, operation), operation)
         } catch let error where error.errno == .noSuchFileOrDirectory {

@@ -38,9 +38,9 @@ extension LinuxHost {
     /// be read as several values).
     public func setSysctl(_ key: String, _ value: String) throws(HostNetError) {
         try SysctlKey.check(key)
-        let operation = "set sysctl \(key)=\(value)"
+        let operation = HostCall.sysctl(key, value).description
         guard !value.utf8.contains(where: { $0 == UInt8(ascii: "\n") || $0 == 0 }) else {
-            throw HostNetError(.invalid, "set sysctl \(key)", detail: "a value is one line")
+            throw HostNetError(.invalid, operation, detail: "a value is one line")
         }
         do {
             let fd = try FileDescriptor.open(FilePath("/proc/sys/" + key), .writeOnly, options: [.closeOnExec])

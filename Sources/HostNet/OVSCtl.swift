@@ -56,17 +56,17 @@ public final class OVSCtl: OpenVSwitch {
     }
 
     public func addPort(bridge: String, port: String) throws(HostNetError) {
-        _ = try run(["add-port", bridge, port], "add ovs port \(port) to \(bridge)")
+        _ = try run(["add-port", bridge, port], HostCall.ovsAddPort(bridge: bridge, port: port).description)
     }
 
     public func deletePort(_ name: String) throws(HostNetError) {
-        _ = try run(["del-port", name], "delete ovs port \(name)")
+        _ = try run(["del-port", name], HostCall.ovsDelPort(name).description)
     }
 
     public func setPort(_ name: String, tag: Int?, trunks: [Int]) throws(HostNetError) {
         var arguments = ["set", "Port", name, "trunks=[\(trunks.map(String.init).joined(separator: ","))]"]
         arguments.append(tag.map { "tag=\($0)" } ?? "tag=[]")
-        _ = try run(arguments, "set ovs port \(name)")
+        _ = try run(arguments, HostCall.ovsSetPort(name, tag: tag, trunks: trunks).description)
     }
 
     /// `[100, 200]` or `[]` as ovs-vsctl prints a set of integers.

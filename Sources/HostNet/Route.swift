@@ -20,4 +20,16 @@ public struct Route: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     public var description: String { "\(destination) dev \(device) table \(table) proto \(proto)" }
+
+    /// The route as the kernel lists it: the destination in its spelling with its length (a host
+    /// prefix when it has none), an IPv6 one with its host bits cleared (the kernel stores
+    /// `2001:db8::5/64` as `2001:db8::/64`; an IPv4 one with host bits it refuses). A destination
+    /// that is no prefix stays as it is.
+    public var listed: Route {
+        guard let (address, length) = IPAddress.prefix(destination) else { return self }
+        var listed = self
+        let network = address.count == 16 ? IPAddress.masked(address, length) : address
+        listed.destination = "\(IPAddress.text(network))/\(length)"
+        return listed
+    }
 }

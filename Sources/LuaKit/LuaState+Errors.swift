@@ -59,9 +59,13 @@ extension LuaState {
         // An error inside a module the chunk required (a library, a built-in hook a site hook
         // wraps) is reported at the chunk's own line that led to it, with the module's position
         // kept in the message: the chunk is what its author can change.
-        if file != chunk, let own = frames.first(where: { $0.file == chunk }) {
+        // When the chunk's frame is gone (`return ganeti.scripts(dir)` is a tail call, and a hook
+        // function the chunk returned from a module runs with no frame of the chunk at all), the
+        // error is the chunk's, at no line.
+        if file != chunk, chunk != "[LuaKit sandbox]" {
             message = "\(file)\(line.map { ":\($0)" } ?? ""): \(message)"
-            (file, line) = (own.file, own.line)
+            let own = frames.first { $0.file == chunk }
+            (file, line) = (chunk, own?.line)
         }
         return LuaError(code, message, file: file, line: line, traceback: traceback)
     }

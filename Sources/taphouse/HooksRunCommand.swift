@@ -6,7 +6,8 @@ import Logging
 import QEMU
 
 /// `taphouse hooks run`: runs one NIC's hook for real against an existing tap, or with
-/// `--dry-run` prints the host changes it would make and changes nothing.
+/// `--dry-run` prints the host changes it would make and changes nothing. The lines are host
+/// calls in the notation hook specs compare (`--calls` prints them as spec lines to paste).
 struct HooksRunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run one NIC's network hook (up or down) against an existing tap.")
@@ -32,6 +33,9 @@ struct HooksRunCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Flag(help: "Print the calls as lines of a hook spec's calls list, to paste.")
+    var calls = false
+
     @OptionGroup var hooks: HooksDirectoryOption
     @OptionGroup var stateDirectory: StateDirectoryOption
 
@@ -42,6 +46,7 @@ struct HooksRunCommand: ParsableCommand {
         if let phase, NetworkHookRunner.Phase(rawValue: phase) == nil {
             throw ValidationError("--phase must be pre or post")
         }
+        if json && calls { throw ValidationError("--json and --calls do not go together") }
     }
 
     func run() throws {
@@ -60,17 +65,24 @@ struct HooksRunCommand: ParsableCommand {
             let hooks = WorkerHooks(
                 pool: HookWorkerPool(.taphouse(size: 1)),
                 setup: HookWorkerSetup(directories: hooks.directories, stateDirectory: stateDirectory.resolved))
-            let calls = try hooks.nic(
+            let lines = try hooks.nic(
                 NICHookCall(
                     action: NetworkHookRunner.Action(rawValue: action)!, instance: instance.name, tags: instance.tags,
                     nic: instance.nics[nic], index: nic, interface: interface,
                     phase: phase.flatMap(NetworkHookRunner.Phase.init(rawValue:)), dryRun: dryRun))
             if json {
-                let object: [String: Any] = ["action": action, "dry_run": dryRun, "calls": calls]
+                let object: [String: Any] = [
+                    "action": action, "dry_run": dryRun,
+                    "calls": lines.map { line -> [String: Any] in
+                        var fields: [String: Any] = ["call": line.call, "kind": line.kind.rawValue]
+                        if let reason = line.reason { fields["reason"] = reason }
+                        return fields
+                    },
+                ]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                for call in calls { print(call) }
+                for line in lines { print(calls ? line.specLine : line.description) }
             }
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))

@@ -42,6 +42,7 @@ struct ExecTests {
 
     func down(_ runner: NetworkHookRunner, _ host: FakeHost) throws -> [String] {
         try runner.down(instance: "web1", tags: [], nic: Self.nic, index: 0, interface: "tap0", network: host, ovs: nil)
+            .map(\.description)
     }
 
     @Test func anExecWithItsUndoIsUndoneAtDownAndOnAFailedUp() throws {
@@ -59,7 +60,7 @@ struct ExecTests {
         #expect(FileManager.default.fileExists(atPath: marker))
         let calls = try down(runner, host)
         #expect(!FileManager.default.fileExists(atPath: marker))
-        #expect(calls.contains("undo: exec /usr/bin/touch \(marker)"), "\(calls)")
+        #expect(calls.contains("exec /bin/rm -f \(marker)  # undo"), "\(calls)")
 
         let failing = self.runner(
             """

@@ -32,6 +32,17 @@ struct JournalLineTests {
         .ovsPortDeleted(was: OVSPort(name: "tap0", bridge: "ovs0")),
         .ovsPortSet(port: "tap0", tag: 100, trunks: [200, 300], wasTag: nil, wasTrunks: []),
         .exec(argv: ["/usr/sbin/nft", "-f", "-", "quote \" back\\slash /slash\ttab \u{1} é"]),
+        .exec(
+            argv: ["/usr/sbin/nft", "-f", "-"], undo: ["/usr/sbin/nft", "-f", "-"],
+            undoInput: "delete table inet guest_tap0\n", link: "tap0"),
+        .exec(argv: ["/usr/sbin/ebtables", "-N", "tap0"], undo: ["/usr/sbin/ebtables", "-X", "tap0"]),
+        .begin(hook: "h", version: "v", interface: "tap0", namespace: "boot/7", index: 3, phase: "pre"),
+        .addressAdded(address: InterfaceAddress(address: "2001:db8::1/64", device: "tap0")),
+        .addressDeleted(was: InterfaceAddress(address: "192.0.2.1/24", device: "tap0")),
+        .neighbourAdded(neighbour: ProxyNeighbour(address: "192.0.2.5", device: "tap0")),
+        .neighbourDeleted(was: ProxyNeighbour(address: "2001:db8::5", device: "eth0")),
+        .fileWritten(path: "/etc/bird/peers/tap0.conf", mode: 0o644, was: nil, wasMode: nil),
+        .fileWritten(path: "/etc/bird/peers/tap0.conf", mode: 0o600, was: "cHJvdG9jb2wgYmdw", wasMode: 0o644),
     ]
 
     @Test(arguments: entries)

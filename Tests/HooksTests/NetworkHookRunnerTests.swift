@@ -59,12 +59,10 @@ struct NetworkHookRunnerTests {
         let host = Self.node()
         let calls = try runner().up(
             instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: "tap0", network: host, ovs: nil)
-        #expect(
-            calls == [
-                "set mac fe:11:22:33:44:55 on tap0", "set mtu 9000 on tap0", "set tap0 up", "set master br0 on tap0",
-            ])
+        // What the runner reports is what the host was asked, in the one notation of host calls.
         #expect(
             host.calls == ["set_mac tap0 fe:11:22:33:44:55", "set_mtu tap0 9000", "set_up tap0", "set_master tap0 br0"])
+        #expect(calls.map(\.description) == host.calls)
         let tap = try #require(host.state.links["tap0"])
         #expect(tap.up && tap.mtu == 9000 && tap.master == "br0" && tap.mac == "fe:11:22:33:44:55")
         let journal = try #require(try Journal.load(path: folder.path + "/state/journal/web1/0"))
@@ -213,7 +211,7 @@ struct NetworkHookRunnerTests {
                 instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: "tap0", network: host, ovs: nil)
         }
         #expect(error?.line == 4)
-        #expect(error?.message.hasPrefix("taphouse.net.set_link: set master eth1 on tap0: ") == true)
+        #expect(error?.message.hasPrefix("taphouse.net.set_link: set_master tap0 eth1: ") == true)
         #expect(host.calls.prefix(3) == ["set_mac tap0 fe:00:00:00:00:01", "set_mtu tap0 1400", "set_up tap0"])
         #expect(host.state == before)
     }
@@ -330,8 +328,8 @@ struct NetworkHookRunnerTests {
             instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: "tap0", network: host, ovs: nil,
             dryRun: true)
         #expect(
-            calls == [
-                "set mac fe:11:22:33:44:55 on tap0", "set mtu 9000 on tap0", "set tap0 up", "set master br0 on tap0",
+            calls.map(\.description) == [
+                "set_mac tap0 fe:11:22:33:44:55", "set_mtu tap0 9000", "set_up tap0", "set_master tap0 br0",
             ])
         #expect(host.state == before)
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/state/journal/web1/0"))

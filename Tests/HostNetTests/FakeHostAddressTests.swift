@@ -67,7 +67,7 @@ struct FakeHostAddressTests {
         try host.addAddress(v6)
         #expect(
             throws: HostNetError(
-                .kernel, "add address \(v4)", detail: "ipv4: Address already assigned", errno: .fileExists)
+                .kernel, "address_add \(v4)", detail: "ipv4: Address already assigned", errno: .fileExists)
         ) { try host.addAddress(v4) }
         for text in ["2001:db8::1/64", "2001:db8::1/128", "2001:DB8::1/48"] {
             let again = #expect(throws: HostNetError.self) { try host.addAddress(Self.address(text)) }
@@ -101,14 +101,15 @@ struct FakeHostAddressTests {
             let missing = Self.address(text)
             #expect(
                 throws: HostNetError(
-                    .notFound, "delete address \(missing)", detail: "no such address", errno: .addressNotAvailable)
+                    .notFound, "address_del \(missing)", detail: "no such address", errno: .addressNotAvailable)
             ) { try host.deleteAddress(missing) }
         }
         let elsewhere = Self.address("192.0.2.1/24", "tap9")
         for (operation, call) in [
-            ("add", host.addAddress), ("replace", host.replaceAddress), ("delete", host.deleteAddress),
+            ("address_add", host.addAddress), ("address_replace", host.replaceAddress),
+            ("address_del", host.deleteAddress),
         ] {
-            #expect(throws: HostNetError(.notFound, "\(operation) address \(elsewhere)", detail: "no link tap9")) {
+            #expect(throws: HostNetError(.notFound, "\(operation) \(elsewhere)", detail: "no link tap9")) {
                 try call(elsewhere)
             }
         }
@@ -125,7 +126,7 @@ struct FakeHostAddressTests {
         #expect(badName?.code == .invalid)
         #expect(
             throws: HostNetError(
-                .invalid, "add address 010.099.000.001 dev veth0",
+                .invalid, "address_add 010.099.000.001 dev veth0",
                 detail: "010.099.000.001 is not an address or address/length")
         ) { try host.addAddress(Self.address("010.099.000.001")) }
         #expect(host.calls.count == 2)
@@ -163,7 +164,7 @@ struct FakeHostAddressTests {
         #expect(try host.proxyNeighbours() == [Self.proxy("192.0.2.5")])
         #expect(
             throws: HostNetError(
-                .kernel, "add address 2001:db8::1/64 dev veth0", detail: "ipv6: IPv6 is disabled on this device",
+                .kernel, "address_add 2001:db8::1/64 dev veth0", detail: "ipv6: IPv6 is disabled on this device",
                 errno: .permissionDenied)
         ) { try host.addAddress(Self.address("2001:db8::1/64")) }
         try host.addProxyNeighbour(Self.proxy("2001:db8::6"))
@@ -242,7 +243,7 @@ struct FakeHostAddressTests {
             ])
         #expect(
             throws: HostNetError(
-                .kernel, "add neighbour proxy 2001:db8:0::5 dev veth0", detail: "proxy 2001:db8::5 dev veth0 exists",
+                .kernel, "neigh_add proxy 2001:db8:0::5 dev veth0", detail: "proxy 2001:db8::5 dev veth0 exists",
                 errno: .fileExists)
         ) { try host.addProxyNeighbour(Self.proxy("2001:db8:0::5")) }
         for entry in given { try host.deleteProxyNeighbour(entry) }
@@ -251,7 +252,7 @@ struct FakeHostAddressTests {
         let gone = Self.proxy("192.0.2.5")
         #expect(
             throws: HostNetError(
-                .notFound, "delete neighbour \(gone)", detail: "no such proxy neighbour", errno: .noSuchFileOrDirectory)
+                .notFound, "neigh_del \(gone)", detail: "no such proxy neighbour", errno: .noSuchFileOrDirectory)
         ) { try host.deleteProxyNeighbour(gone) }
         #expect(host.calls.count == 6)
     }
@@ -259,10 +260,10 @@ struct FakeHostAddressTests {
     @Test func proxyNeighboursNeedALinkAndAnAddress() throws {
         let host = Self.host()
         let elsewhere = Self.proxy("192.0.2.5", "tap9")
-        #expect(throws: HostNetError(.notFound, "add neighbour \(elsewhere)", detail: "no link tap9")) {
+        #expect(throws: HostNetError(.notFound, "neigh_add \(elsewhere)", detail: "no link tap9")) {
             try host.addProxyNeighbour(elsewhere)
         }
-        #expect(throws: HostNetError(.notFound, "delete neighbour \(elsewhere)", detail: "no link tap9")) {
+        #expect(throws: HostNetError(.notFound, "neigh_del \(elsewhere)", detail: "no link tap9")) {
             try host.deleteProxyNeighbour(elsewhere)
         }
         for text in ["192.0.2.5/32", "2001:db8::5/128", "010.099.000.001", "192.0.2.256", ""] {
@@ -336,20 +337,20 @@ struct FakeHostAddressTests {
             try host.setUp("veth0", up)
             #expect(
                 throws: HostNetError(
-                    .kernel, "replace route \(hostBits)", detail: "Invalid prefix for given prefix length",
+                    .kernel, "route_replace \(hostBits)", detail: "Invalid prefix for given prefix length",
                     errno: .invalidArgument)
             ) { try host.replaceRoute(hostBits) }
         }
         #expect(
             throws: HostNetError(
-                .kernel, "delete route \(hostBits)", detail: "Invalid prefix for given prefix length",
+                .kernel, "route_del \(hostBits)", detail: "Invalid prefix for given prefix length",
                 errno: .invalidArgument)
         ) { try host.deleteRoute(hostBits) }
         for destination in ["010.099.000.001", "010.099.000.001/32", "10.99.0.300/32", "10.99.0.5/33", "tap0"] {
             let route = Route(destination: destination, device: "veth0")
             #expect(
                 throws: HostNetError(
-                    .invalid, "replace route \(route)", detail: "\(destination) is not an address or prefix")
+                    .invalid, "route_replace \(route)", detail: "\(destination) is not an address or prefix")
             ) { try host.replaceRoute(route) }
         }
         try host.replaceRoute(Route(destination: "10.99.0.0/24", device: "veth0"))

@@ -100,7 +100,7 @@ struct LinuxHostAddressTests {
             try host.addAddress(v6)
             let twice = #expect(throws: HostNetError.self) { try host.addAddress(v4) }
             #expect(twice?.code == .kernel && twice?.errno == .fileExists)
-            #expect(twice?.description.hasPrefix("add address 192.0.2.1/24 dev veth0: File exists") == true)
+            #expect(twice?.description.hasPrefix("address_add 192.0.2.1/24 dev veth0: File exists") == true)
             #expect(twice?.detail == "ipv4: Address already assigned")  // the kernel's words, FakeHost's too
             // IPv6: the address is there whatever the length asked for.
             for address in ["2001:db8::1/64", "2001:db8::1/128", "2001:DB8::1/48"] {
@@ -136,14 +136,15 @@ struct LinuxHostAddressTests {
                 let missing = InterfaceAddress(address: address, device: "veth0")
                 #expect(
                     throws: HostNetError(
-                        .notFound, "delete address \(missing)", detail: "no such address", errno: .addressNotAvailable)
+                        .notFound, "address_del \(missing)", detail: "no such address", errno: .addressNotAvailable)
                 ) { try host.deleteAddress(missing) }
             }
             let elsewhere = InterfaceAddress(address: "192.0.2.1/24", device: "tap9")
             for (operation, call) in [
-                ("add", host.addAddress), ("replace", host.replaceAddress), ("delete", host.deleteAddress),
+                ("address_add", host.addAddress), ("address_replace", host.replaceAddress),
+                ("address_del", host.deleteAddress),
             ] {
-                #expect(throws: HostNetError(.notFound, "\(operation) address \(elsewhere)", detail: "no link tap9")) {
+                #expect(throws: HostNetError(.notFound, "\(operation) \(elsewhere)", detail: "no link tap9")) {
                     try call(elsewhere)
                 }
             }
@@ -310,7 +311,7 @@ struct LinuxHostAddressTests {
             }
             #expect(twice?.code == .kernel && twice?.errno == .fileExists)
             #expect(twice?.detail == "proxy 2001:db8::5 dev veth0 exists")
-            #expect(twice?.description.hasPrefix("add neighbour proxy 2001:db8:0::5 dev veth0: File exists") == true)
+            #expect(twice?.description.hasPrefix("neigh_add proxy 2001:db8:0::5 dev veth0: File exists") == true)
 
             for entry in given { try host.deleteProxyNeighbour(entry) }
             #expect(try host.proxyNeighbours().isEmpty)
@@ -318,7 +319,7 @@ struct LinuxHostAddressTests {
             let gone = ProxyNeighbour(address: "192.0.2.5", device: "veth0")
             #expect(
                 throws: HostNetError(
-                    .notFound, "delete neighbour \(gone)", detail: "no such proxy neighbour",
+                    .notFound, "neigh_del \(gone)", detail: "no such proxy neighbour",
                     errno: .noSuchFileOrDirectory)
             ) { try host.deleteProxyNeighbour(gone) }
         }
@@ -329,10 +330,10 @@ struct LinuxHostAddressTests {
         try ns.run {
             let host = try LinuxHost()
             let elsewhere = ProxyNeighbour(address: "192.0.2.5", device: "tap9")
-            #expect(throws: HostNetError(.notFound, "add neighbour \(elsewhere)", detail: "no link tap9")) {
+            #expect(throws: HostNetError(.notFound, "neigh_add \(elsewhere)", detail: "no link tap9")) {
                 try host.addProxyNeighbour(elsewhere)
             }
-            #expect(throws: HostNetError(.notFound, "delete neighbour \(elsewhere)", detail: "no link tap9")) {
+            #expect(throws: HostNetError(.notFound, "neigh_del \(elsewhere)", detail: "no link tap9")) {
                 try host.deleteProxyNeighbour(elsewhere)
             }
             for address in ["192.0.2.5/32", "2001:db8::5/128", "010.099.000.001", "192.0.2.256", ""] {
@@ -384,13 +385,13 @@ struct LinuxHostAddressTests {
                 try host.setUp("tap0", up)
                 #expect(
                     throws: HostNetError(
-                        .kernel, "replace route \(hostBits)", detail: "Invalid prefix for given prefix length",
+                        .kernel, "route_replace \(hostBits)", detail: "Invalid prefix for given prefix length",
                         errno: .invalidArgument)
                 ) { try host.replaceRoute(hostBits) }
             }
             #expect(
                 throws: HostNetError(
-                    .kernel, "delete route \(hostBits)", detail: "Invalid prefix for given prefix length",
+                    .kernel, "route_del \(hostBits)", detail: "Invalid prefix for given prefix length",
                     errno: .invalidArgument)
             ) { try host.deleteRoute(hostBits) }
             try host.replaceRoute(Route(destination: "2001:DB8:0:0::5/64", device: "tap0", table: 100))

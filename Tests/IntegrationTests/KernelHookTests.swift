@@ -71,6 +71,66 @@ struct KernelHookTests {
         }
     }
 
+    /// GRNET's routed set-up through the API instead of `ip`: the gateway's addresses on the tap,
+    /// proxy entries for the guest's IPv4 and EUI-64 IPv6 addresses, the IPv6 route, a peer file;
+    /// up, up again, down, on the kernel.
+    @Test func addressesProxyNeighboursAndAFileAreMadeAndUndone() throws {
+        let ns = try NetworkNamespace()
+        let folder = TemporaryFolder()
+        folder.write("peers/.keep", "")
+        folder.write(
+            "site/network/routed.lua",
+            """
+            local net = require "taphouse.net"
+            local file = require "taphouse.file"
+            return { up = function(nic)
+              net.set_up(nic.INTERFACE)
+              net.address_replace { address = "192.0.2.1/24", dev = nic.INTERFACE }
+              net.address_replace { address = "2001:DB8::1/64", dev = nic.INTERFACE }
+              local v6 = net.eui64(nic.MAC, "2001:db8::/64")
+              net.neigh_add { proxy = nic.IP, dev = nic.INTERFACE }
+              net.neigh_add { proxy = v6, dev = nic.INTERFACE }
+              net.route_replace { dst = v6, dev = nic.INTERFACE }
+              file.write("\(folder.path)/peers/" .. nic.INTERFACE .. ".conf", v6 .. "\\n")
+            end }
+            """)
+        try ns.run {
+            let host = try LinuxHost()
+            let tap = try Tap.create(name: "tap0", vnetHeader: true)
+            defer { tap.close() }
+            let before = try NamespaceSnapshot(host)
+            let runner = NetworkHookRunner(
+                directories: HookDirectories(
+                    builtin: Repository.path + "/hooks", site: folder.path + "/site", library: Repository.path + "/lua",
+                    files: [folder.path + "/peers"]),
+                stateDirectory: folder.path + "/state", logger: Logger(label: "test"))
+            let nic = Self.nic("routed", link: nil, ip: "192.0.2.10")
+            for _ in 0..<2 {
+                try runner.up(
+                    instance: "web1", tags: [], nic: nic, index: 0, interface: "tap0", network: host, ovs: nil)
+            }
+            #expect(
+                Set(try host.addresses(of: "tap0")) == [
+                    InterfaceAddress(address: "192.0.2.1/24", device: "tap0"),
+                    InterfaceAddress(address: "2001:db8::1/64", device: "tap0"),
+                ])
+            #expect(
+                Set(try host.proxyNeighbours()) == [
+                    ProxyNeighbour(address: "192.0.2.10", device: "tap0"),
+                    ProxyNeighbour(address: "2001:db8::a800:ff:fe12:3456", device: "tap0"),
+                ])
+            #expect(
+                try host.routes(table: nil).contains(
+                    Route(destination: "2001:db8::a800:ff:fe12:3456/128", device: "tap0")))
+            #expect(
+                try String(contentsOfFile: folder.path + "/peers/tap0.conf", encoding: .utf8)
+                    == "2001:db8::a800:ff:fe12:3456\n")
+            try runner.down(instance: "web1", tags: [], nic: nic, index: 0, interface: "tap0", network: host, ovs: nil)
+            #expect(try NamespaceSnapshot(host) == before)
+            #expect(!FileManager.default.fileExists(atPath: folder.path + "/peers/tap0.conf"))
+        }
+    }
+
     @Test func aRuleSurvivesTheTapButNotDown() throws {
         // After qemu exits the tap is gone, and its routes and sysctls with it; a policy rule on
         // the tap's name is not (Ganeti leaves it behind): down must remove it.

@@ -121,4 +121,30 @@ struct SandboxTests {
         try run(state, "print('a', 1, nil, 2.5, true) warn('careful', '!')")
         #expect(recorder.lines == [.print("a\t1\tnil\t2.5\ttrue"), .warning("careful!")])
     }
+
+    /// Lua's own `pairs` goes in hash order, which differs between runs (string hashes are
+    /// seeded per state): a hook that loops over a table to make host calls would make calls in
+    /// an order an exact-call spec cannot pin. The sandbox's goes numbers, strings, booleans.
+    @Test func pairsGoesInASortedOrderWhateverTheInsertionOrder() throws {
+        let state = try makeState()
+        let values = try run(
+            state,
+            """
+            local t = {}
+            for _, k in ipairs { "tap9", "br0", 10, "eth1", true, 2, "a", false, 1.5 } do t[k] = k end
+            local seen = {}
+            for k in pairs(t) do
+              seen[#seen + 1] = tostring(k)
+              t.a = nil -- clearing a field while going through is allowed, as in Lua
+            end
+            return table.concat(seen, " ")
+            """)
+        #expect(values == ["1.5 2 10 br0 eth1 tap9 false true"])
+        // A table with a __pairs keeps it; next stays Lua's own.
+        let custom = try run(
+            state,
+            "return (select(2, pairs(setmetatable({}, { __pairs = function() return next, { 'x' }, nil end })))[1])"
+        )
+        #expect(custom == ["x"])
+    }
 }

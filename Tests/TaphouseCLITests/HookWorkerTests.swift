@@ -99,6 +99,45 @@ struct HookWorkerTests {
         #expect(hooks.pool.killed == 1)
     }
 
+    /// A worker waiting on a command its hook started within the command's timeout is not
+    /// overrunning: the node gives it the command's time (up to the call's ceiling), though the
+    /// wait is longer than the Lua budget and the grace together.
+    @Test func aCommandLongerThanTheLuaBudgetRunsToItsEndThroughAWorker() throws {
+        let ns = try NetworkNamespace.bridged()
+        let folder = TemporaryFolder()
+        folder.write(
+            "site/network/bridged.lua",
+            """
+            local base = require "taphouse.builtin.network.bridged"
+            local exec = require "taphouse.exec"
+            return { up = function(nic)
+              local r = exec.run({ "/bin/sleep", "2.2" }, { timeout_ms = 10000 })
+              assert(r.status == 0, "sleep failed")
+              base.up(nic)
+            end }
+            """)
+        let hooks = WorkerHooks(
+            pool: Self.pool(size: 1),
+            setup: HookWorkerSetup(
+                directories: HookDirectories(
+                    builtin: Repository.path + "/hooks", site: folder.path + "/site", library: Repository.path + "/lua"),
+                stateDirectory: folder.path + "/state",
+                limits: LuaLimits(timeout: .milliseconds(300), ceiling: .seconds(20))))
+        #expect(hooks.ceiling < .seconds(2))
+        try ns.run {
+            let host = try LinuxHost()
+            let tap = try Tap.create(vnetHeader: true)
+            defer { tap.close() }
+            _ = try hooks.nic(
+                NICHookCall(action: .up, instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: tap.name))
+            #expect(try host.link(tap.name)?.master == "br0")
+            _ = try hooks.nic(
+                NICHookCall(action: .down, instance: "web1", tags: [], nic: Self.nic(), index: 0, interface: tap.name))
+            #expect(try host.link(tap.name)?.master == nil)
+        }
+        #expect(hooks.pool.killed == 0)
+    }
+
     @Test func aWorkerThatSegfaultsIsReplacedAndTheNextHookRuns() throws {
         let folder = TemporaryFolder()
         folder.write("spin.lua", "local n = 0 while true do n = n + 1 end")

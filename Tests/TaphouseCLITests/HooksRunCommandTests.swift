@@ -37,8 +37,8 @@ struct HooksRunCommandTests {
         #expect(result.status == 0, "\(result.error)")
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
-        #expect(lines[0].hasPrefix("set mac fe:") && lines[0].hasSuffix(" on tap0"))
-        #expect(Array(lines[1...]) == ["set mtu 1400 on tap0", "set tap0 up", "set master br0 on tap0"])
+        #expect(lines[0].hasPrefix("set_mac tap0 fe:"))
+        #expect(Array(lines[1...]) == ["set_mtu tap0 1400", "set_up tap0", "set_master tap0 br0"])
         let link = try ns.run { try LinuxHostProbe.link("tap0") }
         #expect(link?.master == nil && link?.up == false)
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/state/journal/web1/0"))
@@ -54,12 +54,24 @@ struct HooksRunCommandTests {
             "--spec", "web1.json", "--nic", "0", "--interface", "tap0", "--hooks-dir", folder.path + "/none",
             "--state-dir", folder.path + "/state",
         ]
-        let up = try Self.taphouse(ns, ["hooks", "run", "--action", "up", "--json"] + common, in: folder)
+        let up = try Self.taphouse(ns, ["hooks", "run", "--action", "up", "--calls"] + common, in: folder)
         #expect(up.status == 0, "\(up.error)")
+        // Paste-ready lines of a spec's calls list.
+        let upLines = up.output.split(separator: "\n").map(String.init)
+        #expect(upLines.count == 4 && upLines[0].hasPrefix("\"set_mac tap0 fe:") && upLines[0].hasSuffix("\","))
+        #expect(Array(upLines[1...]) == [#""set_mtu tap0 1500","#, #""set_up tap0","#, #""set_master tap0 br0","#])
         #expect(try ns.run { try LinuxHostProbe.link("tap0")?.master } == "br0")
         #expect(FileManager.default.fileExists(atPath: folder.path + "/state/journal/web1/0"))
         let down = try Self.taphouse(ns, ["hooks", "run", "--action", "down"] + common, in: folder)
         #expect(down.status == 0, "\(down.error)")
+        // What the undo did, in the same notation, newest first.
+        let downLines = down.output.split(separator: "\n").map(String.init)
+        #expect(downLines.count == 4)
+        #expect(
+            Array(downLines.prefix(3)) == [
+                "set_nomaster tap0  # undo", "set_down tap0  # undo", "set_mtu tap0 1500  # undo",
+            ])
+        #expect(downLines.last?.hasPrefix("set_mac tap0 ") == true && downLines.last?.hasSuffix("  # undo") == true)
         #expect(try ns.run { try LinuxHostProbe.link("tap0")?.master } == nil)
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/state/journal/web1/0"))
     }

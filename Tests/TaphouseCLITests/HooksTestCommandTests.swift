@@ -86,6 +86,61 @@ struct HooksTestCommandTests {
         #expect(!result.output.contains("routed_spec.lua"))
     }
 
+    @Test func aWrapperThatOnlyAddsExecCallsKeepsTheContractAndSaysSoOnce() throws {
+        let folder = TemporaryFolder()
+        folder.write(
+            "network/bridged.lua",
+            """
+            local base = require "taphouse.builtin.network.bridged"
+            local exec = require "taphouse.exec"
+            return { up = function(nic)
+              base.up(nic)
+              exec.run({ "/usr/sbin/ebtables", "-A", "FORWARD", "-i", nic.INTERFACE, "-j", "ACCEPT" },
+                       { undo = { "/usr/sbin/ebtables", "-D", "FORWARD", "-i", nic.INTERFACE, "-j", "ACCEPT" } })
+            end }
+            """)
+        folder.write("network/ext.lua", "return { up = function(nic) end }\n")
+        let result = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", folder.path])
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.filter { $0.hasPrefix("Kept → ") } == ["Kept → \(folder.path)/network/bridged.lua"])
+        #expect(lines.contains { $0.hasPrefix("contract kept, ") && $0.contains(" extra exec calls in ") })
+        #expect(lines.contains("  exec /usr/sbin/ebtables -A FORWARD -i tap0 -j ACCEPT"))
+        #expect(!result.output.contains("Failure →"))
+        // The built-in ext case is about a node without an ext hook: this site has one.
+        #expect(result.output.contains("the site has its own hook for mode ext (\(folder.path)/network/ext.lua)"))
+    }
+
+    @Test func aDeliberateReplacementSaysOnceWhichSpecsItDepartsFrom() throws {
+        let folder = TemporaryFolder()
+        let hook = """
+            local net = require "taphouse.net"
+            return {
+              %@
+              up = function(nic) net.set_link(nic.INTERFACE, { up = true, master = nic.BRIDGE or nic.LINK }) end,
+            }
+            """
+        folder.write(
+            "network/bridged.lua",
+            hook.replacingOccurrences(of: "%@", with: "replaces = \"taps keep the MTU they were made with\","))
+        let result = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", folder.path])
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.filter { $0.hasPrefix("Departs → ") } == ["Departs → \(folder.path)/network/bridged.lua"])
+        #expect(
+            lines.contains {
+                $0.hasPrefix("replaces the built-in hook on purpose (taps keep the MTU they were made with)")
+            })
+        #expect(lines.contains { $0.contains("bridged_spec.lua:39 up: the MTU is the bridge's") })
+        #expect(!result.output.contains("Failure →"))
+        #expect(Self.lastLine(result.output).hasSuffix(" departed"))
+        // Without saying so, the same hook fails the built-in's specs.
+        folder.write("network/bridged.lua", hook.replacingOccurrences(of: "%@", with: ""))
+        let failing = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", folder.path])
+        #expect(failing.status == 1)
+        #expect(failing.output.contains("Failure → \(ExampleTests.repository)/hooks/spec/bridged_spec.lua:39"))
+    }
+
     @Test func aPostThatFlapsWhatPreDidFailsThePhasesProperty() throws {
         let folder = TemporaryFolder()
         folder.write(

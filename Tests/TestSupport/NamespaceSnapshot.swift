@@ -10,6 +10,7 @@ public struct NamespaceSnapshot: Equatable {
     public var bridgeVLANs: [String: [BridgeVLAN]]
     /// `ip -o address` of the namespace (run from the namespace thread, so it sees the namespace).
     public var addresses: [String]
+    public var proxyNeighbours: [ProxyNeighbour]
 
     public init(_ host: LinuxHost) throws {
         links = try host.links().sorted { $0.name < $1.name }
@@ -24,6 +25,7 @@ public struct NamespaceSnapshot: Equatable {
                 sysctls[key] = try host.sysctl("net/" + key)
             }
         }
+        proxyNeighbours = try host.proxyNeighbours()
         bridgeVLANs = [:]
         for link in links where link.master != nil || link.kind == "bridge" {
             bridgeVLANs[link.name] = try host.bridgeVLANs(link.name)

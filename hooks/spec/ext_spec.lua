@@ -3,6 +3,7 @@
 local test = require "taphouse.test"
 
 test.case("ext without a site hook is an error naming where the hook belongs", {
+  without_site_hook = true,
   nic = { MODE = "ext", LINK = "net1" },
   expect = { error = "mode ext has no built-in hook", calls = {} },
 })

@@ -90,6 +90,24 @@ extension JournalEntry {
             out.field("link", link)
             if let undo { out.field("undo", undo) }
             out.field("undoInput", undoInput)
+        case .addressAdded(let address):
+            out.open("addressAdded")
+            out.field("address", address)
+        case .addressDeleted(let was):
+            out.open("addressDeleted")
+            out.field("was", was)
+        case .neighbourAdded(let neighbour):
+            out.open("neighbourAdded")
+            out.field("neighbour", neighbour)
+        case .neighbourDeleted(let was):
+            out.open("neighbourDeleted")
+            out.field("was", was)
+        case .fileWritten(let path, let mode, let was, let wasMode):
+            out.open("fileWritten")
+            out.field("mode", mode)
+            out.field("path", path)
+            out.field("was", was)
+            out.field("wasMode", wasMode)
         }
         return out.close()
     }
@@ -135,6 +153,14 @@ extension JournalEntry {
             self = .exec(
                 argv: try f.strings("argv"), undo: try f.optionalStrings("undo"),
                 undoInput: try f.optionalString("undoInput"), link: try f.optionalString("link"))
+        case "addressAdded": self = .addressAdded(address: try f.address("address"))
+        case "addressDeleted": self = .addressDeleted(was: try f.address("was"))
+        case "neighbourAdded": self = .neighbourAdded(neighbour: try f.neighbour("neighbour"))
+        case "neighbourDeleted": self = .neighbourDeleted(was: try f.neighbour("was"))
+        case "fileWritten":
+            self = .fileWritten(
+                path: try f.string("path"), mode: try f.int("mode"), was: try f.optionalString("was"),
+                wasMode: try f.optionalInt("wasMode"))
         default: throw JournalLineError("an entry of unknown kind \(kind)")
         }
     }
@@ -208,6 +234,14 @@ private struct Fields {
         return Rule(
             family: try r.int("family"), device: try r.string("device"), table: try r.int("table"),
             priority: try r.optionalInt("priority"))
+    }
+    func address(_ key: String) throws -> InterfaceAddress {
+        let a = try object(key)
+        return InterfaceAddress(address: try a.string("address"), device: try a.string("device"))
+    }
+    func neighbour(_ key: String) throws -> ProxyNeighbour {
+        let n = try object(key)
+        return ProxyNeighbour(address: try n.string("address"), device: try n.string("device"))
     }
     func port(_ key: String) throws -> OVSPort {
         let p = try object(key)
@@ -325,6 +359,22 @@ private struct JSONLine {
         }
         raw(",\"table\":")
         number(rule.table)
+        raw("}")
+    }
+    mutating func field(_ name: String, _ address: InterfaceAddress) {
+        key(name)
+        raw("{\"address\":")
+        string(address.address)
+        raw(",\"device\":")
+        string(address.device)
+        raw("}")
+    }
+    mutating func field(_ name: String, _ neighbour: ProxyNeighbour) {
+        key(name)
+        raw("{\"address\":")
+        string(neighbour.address)
+        raw(",\"device\":")
+        string(neighbour.device)
         raw("}")
     }
     mutating func field(_ name: String, _ port: OVSPort?) {

@@ -36,6 +36,14 @@ public enum JournalEntry: Codable, Hashable, Sendable {
     /// link the command is about, when the hook said (its undo then follows that link's identity,
     /// as a rule's does).
     case exec(argv: [String], undo: [String]? = nil, undoInput: String? = nil, link: String? = nil)
+    /// An address a link did not have (added, or by a replace that found none).
+    case addressAdded(address: InterfaceAddress)
+    case addressDeleted(was: InterfaceAddress)
+    case neighbourAdded(neighbour: ProxyNeighbour)
+    case neighbourDeleted(was: ProxyNeighbour)
+    /// A file written whole under a folder the node allows; `was` is what it held before
+    /// (base64) and `wasMode` its permission bits, both nil when it did not exist.
+    case fileWritten(path: String, mode: Int, was: String?, wasMode: Int?)
 
     /// The names of the links the change depends on: the link it changes, a route's or rule's
     /// device, the link of a per-link sysctl, the link an Open vSwitch port is named after.
@@ -52,6 +60,9 @@ public enum JournalEntry: Codable, Hashable, Sendable {
         case .sysctl(let key, _, _): SysctlKey.link(of: key).map { [$0] } ?? []
         case .ovsPortAdded(_, let port), .ovsPortSet(let port, _, _, _, _): [port]
         case .ovsPortDeleted(let was): [was.name]
+        case .addressAdded(let address), .addressDeleted(let address): [address.device]
+        case .neighbourAdded(let neighbour), .neighbourDeleted(let neighbour): [neighbour.device]
+        case .fileWritten: []
         }
     }
 
@@ -63,30 +74,80 @@ public enum JournalEntry: Codable, Hashable, Sendable {
         }
     }
 
-    /// The change as one line, for `hooks run --dry-run`, logs and the journal's reader.
+    /// The change as the hook asked for it, in the notation of ``HostCall`` (nil for the
+    /// journal's own bookkeeping).
+    public var call: HostCall? {
+        switch self {
+        case .begin, .link: nil
+        case .linkUp(let link, let up, _): .setUp(link, up)
+        case .mtu(let link, let mtu, _): .setMTU(link, mtu)
+        case .mac(let link, let mac, _): .setMAC(link, mac)
+        case .master(let link, let master, _): .setMaster(link, master)
+        case .bridgeVLANAdded(let link, let vlan, _, _): .bridgeVLANAdd(link, vlan)
+        case .bridgeVLANDeleted(let link, let was): .bridgeVLANDel(link, vid: was.vid)
+        case .routeReplaced(let route, _): .routeReplace(route)
+        case .routeDeleted(let was): .routeDel(was)
+        case .ruleAdded(let rule): .ruleAdd(rule)
+        case .ruleDeleted(let was): .ruleDel(was)
+        case .sysctl(let key, let value, _): .sysctl(key, value)
+        case .ovsPortAdded(let bridge, let port): .ovsAddPort(bridge: bridge, port: port)
+        case .ovsPortDeleted(let was): .ovsDelPort(was.name)
+        case .ovsPortSet(let port, let tag, let trunks, _, _): .ovsSetPort(port, tag: tag, trunks: trunks)
+        case .exec(let argv, _, _, _): .exec(argv)
+        case .addressAdded(let address): .addressAdd(address)
+        case .addressDeleted(let was): .addressDel(was)
+        case .neighbourAdded(let neighbour): .neighAdd(neighbour)
+        case .neighbourDeleted(let was): .neighDel(was)
+        case .fileWritten(let path, let mode, _, _): .fileWrite(path, mode: mode)
+        }
+    }
+
+    /// The calls that undo the change where its link is still the journal's: what a dry run
+    /// shows for a `down`. Empty for what is recorded but never undone (an `exec` without an
+    /// undo) and for what needs nothing put back (a MAC a link had none of).
+    public var undoCalls: [HostCall] {
+        switch self {
+        case .begin, .link: []
+        case .linkUp(let link, _, let was): [.setUp(link, was)]
+        case .mtu(let link, _, let was): [.setMTU(link, was)]
+        case .mac(let link, _, let was): was.map { [.setMAC(link, $0)] } ?? []
+        case .master(let link, _, let was): [.setMaster(link, was)]
+        case .bridgeVLANAdded(let link, let vlan, let was, _):
+            [was.map { .bridgeVLANAdd(link, $0) } ?? .bridgeVLANDel(link, vid: vlan.vid)]
+        case .bridgeVLANDeleted(let link, let was): [.bridgeVLANAdd(link, was)]
+        case .routeReplaced(let route, let was): [was.map(HostCall.routeReplace) ?? .routeDel(route)]
+        case .routeDeleted(let was): [.routeReplace(was)]
+        case .ruleAdded(let rule): [.ruleDel(rule)]
+        case .ruleDeleted(let was): [.ruleAdd(was)]
+        case .sysctl(let key, _, let was): [.sysctl(key, was)]
+        case .ovsPortAdded(_, let port): [.ovsDelPort(port)]
+        case .ovsPortDeleted(let was):
+            [.ovsAddPort(bridge: was.bridge, port: was.name), .ovsSetPort(was.name, tag: was.tag, trunks: was.trunks)]
+        case .ovsPortSet(let port, _, _, let wasTag, let wasTrunks): [.ovsSetPort(port, tag: wasTag, trunks: wasTrunks)]
+        case .exec(_, let undo, _, _): undo.map { [.exec($0)] } ?? []
+        case .addressAdded(let address): [.addressDel(address)]
+        case .addressDeleted(let was): [.addressAdd(was)]
+        case .neighbourAdded(let neighbour): [.neighDel(neighbour)]
+        case .neighbourDeleted(let was): [.neighAdd(was)]
+        case .fileWritten(let path, _, let was, let wasMode):
+            [was == nil ? .fileRemove(path) : .fileWrite(path, mode: wasMode ?? 0o644)]
+        }
+    }
+
+    /// Whether undo leaves the change as it is: an `exec` the hook gave no undo.
+    public var isNeverUndone: Bool {
+        if case .exec(_, nil, _, _) = self { return true }
+        return false
+    }
+
+    /// The entry as one line, for logs and the journal's reader: a change in the notation of
+    /// ``HostCall``.
     public var summary: String {
         switch self {
-        case .begin(let hook, let version, let interface, _, _, _):
-            "begin \(interface) hook \(hook) version \(version.prefix(12))"
+        case .begin(let hook, let version, let interface, _, _, let phase):
+            "begin \(interface) hook \(hook) version \(version.prefix(12))" + (phase.map { " phase \($0)" } ?? "")
         case .link(let name, let index): "link \(name) is \(index.map { "index \($0)" } ?? "absent")"
-        case .linkUp(let link, let up, _): "set \(link) \(up ? "up" : "down")"
-        case .mtu(let link, let mtu, _): "set mtu \(mtu) on \(link)"
-        case .mac(let link, let mac, _): "set mac \(mac) on \(link)"
-        case .master(let link, let master, _): master.map { "set master \($0) on \(link)" } ?? "set nomaster on \(link)"
-        case .bridgeVLANAdded(let link, let vlan, _, let shared):
-            "add bridge vlan \(vlan.vid)\(vlan.pvid ? " pvid" : "")\(vlan.untagged ? " untagged" : "") to \(link)\(shared ? " (shared)" : "")"
-        case .bridgeVLANDeleted(let link, let was): "delete bridge vlan \(was.vid) from \(link)"
-        case .routeReplaced(let route, _): "replace route \(route)"
-        case .routeDeleted(let was): "delete route \(was)"
-        case .ruleAdded(let rule): "add rule \(rule)"
-        case .ruleDeleted(let was): "delete rule \(was)"
-        case .sysctl(let key, let value, _): "set sysctl \(key)=\(value)"
-        case .ovsPortAdded(let bridge, let port): "add ovs port \(port) to \(bridge)"
-        case .ovsPortDeleted(let was): "delete ovs port \(was.name) from \(was.bridge)"
-        case .ovsPortSet(let port, let tag, let trunks, _, _):
-            "set ovs port \(port) tag=\(tag.map(String.init) ?? "none") trunks=\(trunks.map(String.init).joined(separator: ","))"
-        case .exec(let argv, let undo, _, _):
-            "exec \(argv.joined(separator: " "))" + (undo == nil ? " (never undone)" : "")
+        default: call?.description ?? ""
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HostNet
 
 /// Puts back what a NIC's journal says its hook changed, newest first, on the links it changed
@@ -16,15 +17,26 @@ import HostNet
 public enum JournalUndo {
     /// What an undo did, one line per change.
     public struct Outcome: Sendable, Equatable {
-        /// Changes put back.
+        /// The calls that put changes back (``HostCall`` notation), in the order made.
         public var undone: [String] = []
         /// Changes that went with their link, or that are left because the name now belongs to
-        /// another NIC's link.
-        public var gone: [String] = []
+        /// another NIC's link: the call that would have undone each, and why it did not run.
+        public var gone: [(call: String, reason: String)] = []
         /// Changes that could not be put back, with the reason.
         public var failures: [String] = []
 
         public init() {}
+
+        /// The outcome as `hooks run` lines: the undo's calls, then what it left.
+        public var lines: [HookCallLine] {
+            undone.map { HookCallLine(call: $0, kind: .undo) }
+                + gone.map { HookCallLine(call: $0.call, kind: .notUndone, reason: $0.reason) }
+        }
+
+        public static func == (a: Outcome, b: Outcome) -> Bool {
+            a.undone == b.undone && a.failures == b.failures && a.gone.map(\.call) == b.gone.map(\.call)
+                && a.gone.map(\.reason) == b.gone.map(\.reason)
+        }
     }
 
     /// Whether another NIC's journal claims `entry` (a rule added, an OVS port added) for the
@@ -37,32 +49,36 @@ public enum JournalUndo {
     /// - Parameter commands: what runs the undo of an `exec` (nil: those are reported, not run).
     public static func run(
         _ entries: [JournalEntry], network: HostNetwork, ovs: OpenVSwitch?,
-        commands: HookHost.Executor? = nil, claimedElsewhere: Claims = { _, _ in false }
+        commands: HookHost.Executor? = nil, files: any HookFiles = ConfinedFiles(roots: []),
+        claimedElsewhere: Claims = { _, _ in false }
     ) -> Outcome {
         let journal = JournalLinks(entries)
         let matcher = LinkMatcher(network: network, namespace: journal.namespace)
         var outcome = Outcome()
         for (entry, links) in journal.changes.reversed() {
+            // What would undo it, for the lines about it (an exec without an undo has none).
+            let inverse = entry.undoCalls.map(\.description).joined(separator: ", ")
             do {
                 let undone = try undo(
-                    entry, links: links, matcher: matcher, ovs: ovs, commands: commands, journal: journal,
-                    claimed: claimedElsewhere)
+                    entry, links: links, matcher: matcher, ovs: ovs, commands: commands, files: files,
+                    journal: journal, claimed: claimedElsewhere)
                 switch undone {
-                case .done: outcome.undone.append(entry.summary)
+                case .done(let calls): outcome.undone += calls.map(\.description)
                 case .nothing: break
-                case .gone(let why): outcome.gone.append("\(entry.summary): \(why)")
+                case .gone(let why): outcome.gone.append((inverse, why))
                 }
             } catch let error as HostNetError where error.code == .notFound {
-                outcome.gone.append("\(entry.summary): \(error)")  // gone since it was looked for
+                outcome.gone.append((inverse, "\(error)"))  // gone since it was looked for
             } catch {
-                outcome.failures.append("\(entry.summary): \(error)")
+                outcome.failures.append("\(inverse): \(error)")
             }
         }
         return outcome
     }
 
     private enum Undone {
-        case done
+        /// Put back, by these calls.
+        case done([HostCall])
         /// Nothing to undo (a command run, an uplink VLAN another tap still uses).
         case nothing
         case gone(String)
@@ -70,7 +86,7 @@ public enum JournalUndo {
 
     private static func undo(
         _ entry: JournalEntry, links: [String: JournalLinks.Recorded], matcher: LinkMatcher, ovs: OpenVSwitch?,
-        commands: HookHost.Executor?, journal: JournalLinks, claimed: Claims
+        commands: HookHost.Executor?, files: any HookFiles, journal: JournalLinks, claimed: Claims
     ) throws -> Undone {
         let network = matcher.network
         func match(_ name: String) throws(HostNetError) -> LinkMatcher.Match { try matcher.match(name, links[name]) }
@@ -117,7 +133,7 @@ public enum JournalUndo {
             if let gone = try gone(link) { return gone }
             if let was {
                 try network.addBridgeVLAN(link, was)
-                return .done
+                return .done(entry.undoCalls)
             }
             if shared {
                 // The NIC's own tap is left out only while it is still this NIC's tap: a tap
@@ -142,7 +158,7 @@ public enum JournalUndo {
                 let taken = try destinationTaken(was, network)
                 if ours || !taken {
                     try network.replaceRoute(was)
-                    return .done
+                    return .done(entry.undoCalls)
                 }
                 return .gone("\(was.destination) in table \(was.table) is routed by another link now, left alone")
             }
@@ -163,6 +179,7 @@ public enum JournalUndo {
                 return .gone("\(rule.device) is another link now, whose NIC has this rule: left alone")
             }
             try network.deleteRule(current)
+            return .done([.ruleDel(current)])
         case .ruleDeleted(let was):
             // Put back only for the same link: for another, it would apply to that link.
             if let gone = try gone(was.device) { return gone }
@@ -188,8 +205,39 @@ public enum JournalUndo {
             if let gone = try gone(port) { return gone }
             guard let ovs else { return .nothing }
             try ovs.setPort(port, tag: wasTag, trunks: wasTrunks)
+        case .addressAdded(let address):
+            if let gone = try gone(address.device) { return gone }
+            guard try network.addresses(of: address.device).contains(address) else {
+                return .gone("no such address now")
+            }
+            try network.deleteAddress(address)
+        case .addressDeleted(let was):
+            if let gone = try gone(was.device) { return gone }
+            if try network.addresses(of: was.device).contains(was) { return .nothing }
+            try network.addAddress(was)
+        case .neighbourAdded(let neighbour):
+            if let gone = try gone(neighbour.device) { return gone }
+            guard try network.proxyNeighbours().contains(neighbour) else { return .gone("no such entry now") }
+            try network.deleteProxyNeighbour(neighbour)
+        case .neighbourDeleted(let was):
+            if let gone = try gone(was.device) { return gone }
+            if try network.proxyNeighbours().contains(was) { return .nothing }
+            try network.addProxyNeighbour(was)
+        case .fileWritten(let path, _, let was, let wasMode):
+            guard let was else {
+                guard try files.read(path, HostCall.fileRemove(path).description) != nil else {
+                    return .gone("no such file now")
+                }
+                try files.remove(path, HostCall.fileRemove(path).description)
+                return .done([.fileRemove(path)])
+            }
+            guard let bytes = Data(base64Encoded: was) else {
+                throw JournalUndoError("the journal's copy of \(path) is not base64")
+            }
+            let mode = wasMode ?? 0o644
+            try files.write(path, [UInt8](bytes), mode: mode, HostCall.fileWrite(path, mode: mode).description)
         }
-        return .done
+        return .done(entry.undoCalls)
     }
 
     struct JournalUndoError: Error, CustomStringConvertible {

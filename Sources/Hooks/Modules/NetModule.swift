@@ -97,6 +97,38 @@ public enum NetModule {
                 try host(args).deleteRule(try rule(args, try host(args)))
                 return []
             },
+            "addresses": { args in
+                let name = args.isNil(1) ? nil : try args.string(1)
+                return [.array(try host(args).addresses(of: name).map(value))]
+            },
+            "address_add": { args in
+                try host(args).addAddress(try address(args, "address_add"))
+                return []
+            },
+            "address_replace": { args in
+                try host(args).replaceAddress(try address(args, "address_replace"))
+                return []
+            },
+            "address_del": { args in
+                try host(args).deleteAddress(try address(args, "address_del"))
+                return []
+            },
+            "proxy_neighbours": { args in [.array(try host(args).proxyNeighbours().map(value))] },
+            "neigh_add": { args in
+                try host(args).addProxyNeighbour(try neighbour(args, "neigh_add"))
+                return []
+            },
+            "neigh_del": { args in
+                try host(args).deleteProxyNeighbour(try neighbour(args, "neigh_del"))
+                return []
+            },
+            "eui64": { args in
+                do {
+                    return [.string(try EUI64.address(mac: try args.string(1), prefix: try args.string(2)))]
+                } catch let failure as EUI64.Failure {
+                    throw args.badArgument(1, failure.description)
+                }
+            },
         ]
         return LuaModule(name: name, functions: functions, values: ["MAIN_TABLE": .integer(Int64(Route.mainTable))])
     }
@@ -174,13 +206,66 @@ public enum NetModule {
         return change
     }
 
-    static func route(_ args: LuaArguments, _ host: HookHost) throws -> Route {
-        let spec = try args.table(1)
-        guard let dst = spec["dst"].stringValue else {
-            throw args.badArgument(1, "field 'dst' (a destination) is required")
+    /// Argument 1, a table of named fields: one not in `allowed` is refused, naming it.
+    static func fields(_ args: LuaArguments, _ allowed: [String]) throws -> LuaValue {
+        let table = try args.table(1)
+        if case .map(let fields) = table {
+            for key in fields.keys.sorted() where !allowed.contains(key.description) {
+                throw args.badArgument(
+                    1, "unknown field '\(key)' (\(args.functionName) takes \(allowed.joined(separator: ", ")))")
+            }
         }
+        return table
+    }
+
+    /// An address or prefix as the kernel writes it (`2001:DB8::1` is `2001:db8::1`), refused
+    /// naming the field when it is neither; a bare address gets its host prefix (/32, /128) when
+    /// `hostPrefix`, as `ip` reads one.
+    static func canonical(
+        _ text: String?, field: String, _ args: LuaArguments, hostPrefix: Bool = true
+    ) throws -> String {
+        guard let text else { throw args.badArgument(1, "field '\(field)' (an address) is required") }
+        guard let canonical = IPAddress.canonical(text) else {
+            throw args.badArgument(1, "field '\(field)': \(text) is not an IP address or prefix")
+        }
+        guard hostPrefix, !canonical.contains("/") else { return canonical }
+        return canonical + (canonical.contains(":") ? "/128" : "/32")
+    }
+
+    static func device(_ spec: LuaValue, _ args: LuaArguments) throws -> String {
         guard let dev = spec["dev"].stringValue else { throw args.badArgument(1, "field 'dev' (a device) is required") }
-        let destination = dst.contains("/") ? dst : dst + (dst.contains(":") ? "/128" : "/32")
+        return dev
+    }
+
+    /// `{ address = "192.0.2.1/24", dev = "tap0" }`.
+    static func address(_ args: LuaArguments, _ function: String) throws -> InterfaceAddress {
+        let spec = try fields(args, ["address", "dev"])
+        return InterfaceAddress(
+            address: try canonical(spec["address"].stringValue, field: "address", args), device: try device(spec, args))
+    }
+
+    /// `{ proxy = "2001:db8::5", dev = "tap0" }`, as `ip neigh add proxy ADDRESS dev DEV`.
+    static func neighbour(_ args: LuaArguments, _ function: String) throws -> ProxyNeighbour {
+        let spec = try fields(args, ["proxy", "dev"])
+        let address = try canonical(spec["proxy"].stringValue, field: "proxy", args, hostPrefix: false)
+        guard !address.contains("/") else {
+            throw args.badArgument(1, "field 'proxy': \(address) is a prefix; a proxy entry is one address")
+        }
+        return ProxyNeighbour(address: address, device: try device(spec, args))
+    }
+
+    static func value(_ address: InterfaceAddress) -> LuaValue {
+        ["address": .string(address.address), "dev": .string(address.device)]
+    }
+
+    static func value(_ neighbour: ProxyNeighbour) -> LuaValue {
+        ["proxy": .string(neighbour.address), "dev": .string(neighbour.device)]
+    }
+
+    static func route(_ args: LuaArguments, _ host: HookHost) throws -> Route {
+        let spec = try fields(args, ["dst", "dev", "table", "proto"])
+        let destination = try canonical(spec["dst"].stringValue, field: "dst", args)
+        let dev = try device(spec, args)
         let proto = spec["proto"] == .nil ? Route.staticProto : Int(spec["proto"].integerValue ?? -1)
         guard (0...255).contains(proto) else { throw args.badArgument(1, "field 'proto' must be 0-255") }
         return Route(
@@ -188,8 +273,8 @@ public enum NetModule {
     }
 
     static func rule(_ args: LuaArguments, _ host: HookHost) throws -> Rule {
-        let spec = try args.table(1)
-        guard let dev = spec["dev"].stringValue else { throw args.badArgument(1, "field 'dev' (a device) is required") }
+        let spec = try fields(args, ["family", "dev", "table", "priority"])
+        let dev = try device(spec, args)
         let family = Int(spec["family"].integerValue ?? 4)
         guard family == 4 || family == 6 else { throw args.badArgument(1, "field 'family' must be 4 or 6") }
         return Rule(

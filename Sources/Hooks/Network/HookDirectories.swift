@@ -9,11 +9,15 @@ public struct HookDirectories: Sendable, Hashable, Codable {
     public var site: String?
     /// Lua modules shipped with taphouse (`lua/` of the install).
     public var library: String
+    /// The folders hooks may write files under (`taphouse.file.write`): none unless the node
+    /// says (`--hook-file-dir`, `TAPHOUSE_HOOK_FILE_DIRS`).
+    public var files: [String]
 
-    public init(builtin: String, site: String?, library: String) {
+    public init(builtin: String, site: String?, library: String, files: [String] = []) {
         self.builtin = builtin
         self.site = site
         self.library = library
+        self.files = files
     }
 
     /// The folders `require` searches: the site's `lua/`, the library, and the built-in hooks
@@ -39,7 +43,7 @@ public struct HookDirectories: Sendable, Hashable, Codable {
 
     /// The install's folders, found next to the running executable: `<prefix>/share/taphouse`
     /// when installed, or the source tree when run from `.build/<config>/`.
-    public static func installed(site: String?) -> HookDirectories {
+    public static func installed(site: String?, files: [String] = []) -> HookDirectories {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent()
         let candidates = [
@@ -52,6 +56,6 @@ public struct HookDirectories: Sendable, Hashable, Codable {
             ?? candidates[0]
         return HookDirectories(
             builtin: base.appendingPathComponent("hooks").path, site: site,
-            library: base.appendingPathComponent("lua").path)
+            library: base.appendingPathComponent("lua").path, files: files)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import HostNet
 
 /// The host as a hook sees it: reads go straight to the host; every change is first written to
@@ -22,8 +23,10 @@ public final class HookHost {
     /// then what is there is taphouse's, not the admin's, even while no tap uses it (that NIC's
     /// tap died with its qemu and its journal awaits undo).
     public var claimedElsewhere: JournalUndo.Claims = { _, _ in false }
-    /// Every change asked for, as one line each, in order.
-    public private(set) var calls: [String] = []
+    /// Every change asked for, one line each, in order.
+    public private(set) var calls: [HookCallLine] = []
+    /// Where `file.write` may write.
+    public let files: any HookFiles
     /// Links read during this hook call, kept up to date with the call's own changes: a hook
     /// asks about the same tap before each change, and a netlink round trip is the cost of a
     /// NIC. A HookHost lives for one call, in which only the hook changes these links.
@@ -42,8 +45,10 @@ public final class HookHost {
     ///     starts with it, and the journal's `begin` has recorded its index already.
     public init(
         network: HostNetwork, ovs: OpenVSwitch?, journal: Journal?, interface: String? = nil, tap: LinkState? = nil,
-        hidden: String? = nil, dryRun: Bool = false, executor: @escaping Executor = HookHost.spawn
+        hidden: String? = nil, dryRun: Bool = false, executor: @escaping Executor = HookHost.spawn,
+        files: any HookFiles = ConfinedFiles(roots: [])
     ) {
+        self.files = files
         self.network = network
         self.ovs = ovs
         self.journal = journal
@@ -58,15 +63,21 @@ public final class HookHost {
     }
 
     /// Journals `entry`, then runs `change`; a refused change leaves no entry behind.
-    private func change(_ entry: JournalEntry, _ apply: () throws(HostNetError) -> Void) throws {
-        try change([entry], apply)
+    /// `shown` is the call as the hook made it, where the entry says it otherwise (a replace
+    /// that added).
+    private func change(
+        _ entry: JournalEntry, shown: HostCall? = nil, _ apply: () throws(HostNetError) -> Void
+    ) throws {
+        try change([entry], shown: shown.map { [HookCallLine(call: $0.description, kind: .call)] }, apply)
     }
 
     /// Journals `entries`, then runs `change`, which makes them all. When the host refuses, their
     /// entries go again, unless there are several: a request refused part way may have made the
     /// first ones, and undoing one that was not made only sets what is already there.
-    private func change(_ entries: [JournalEntry], _ apply: () throws(HostNetError) -> Void) throws {
-        calls += entries.map(\.summary)
+    private func change(
+        _ entries: [JournalEntry], shown: [HookCallLine]? = nil, _ apply: () throws(HostNetError) -> Void
+    ) throws {
+        calls += shown ?? entries.map(HookCallLine.init(change:))
         if dryRun { return }
         if let journal {
             // The links the changes depend on, as they are now, before the changes (one write).
@@ -200,36 +211,40 @@ public final class HookHost {
 
     public func deleteBridgeVLAN(_ name: String, vid: Int) throws {
         guard let was = try bridgeVLANs(name).first(where: { $0.vid == vid }) else {
-            throw HostNetError(.notFound, "delete bridge vlan \(vid) from \(name)", detail: "no such vlan")
+            throw HostNetError(.notFound, HostCall.bridgeVLANDel(name, vid: vid).description, detail: "no such vlan")
         }
         try change(.bridgeVLANDeleted(link: name, was: was)) { () throws(HostNetError) in
             try network.deleteBridgeVLAN(name, vid: vid)
         }
     }
 
+    /// Adds the route or replaces the one to its destination in its table (compared as the
+    /// kernel lists them, so `2001:DB8::5` is the route to `2001:db8::5/128`).
     public func replaceRoute(_ route: Route) throws {
-        try visible(route.device, "replace route \(route)")
-        let was = try routes(table: route.table).first { $0.destination == route.destination }
+        try visible(route.device, HostCall.routeReplace(route).description)
+        let destination = route.listed.destination
+        let was = try routes(table: route.table).first { $0.listed.destination == destination }
         try change(.routeReplaced(route: route, was: was)) { () throws(HostNetError) in try network.replaceRoute(route)
         }
     }
 
     public func deleteRoute(_ route: Route) throws {
-        guard let was = try routes(table: route.table).first(where: { $0.destination == route.destination })
+        let destination = route.listed.destination
+        guard let was = try routes(table: route.table).first(where: { $0.listed.destination == destination })
         else {
-            throw HostNetError(.notFound, "delete route \(route)", detail: "no such route")
+            throw HostNetError(.notFound, HostCall.routeDel(route).description, detail: "no such route")
         }
         try change(.routeDeleted(was: was)) { () throws(HostNetError) in try network.deleteRoute(was) }
     }
 
     public func addRule(_ rule: Rule) throws {
-        try visible(rule.device, "add rule \(rule)")
+        try visible(rule.device, HostCall.ruleAdd(rule).description)
         try change(.ruleAdded(rule: rule)) { () throws(HostNetError) in try network.addRule(rule) }
     }
 
     public func deleteRule(_ rule: Rule) throws {
         guard let was = try rules().first(where: { Self.same($0, rule) }) else {
-            throw HostNetError(.notFound, "delete rule \(rule)", detail: "no such rule")
+            throw HostNetError(.notFound, HostCall.ruleDel(rule).description, detail: "no such rule")
         }
         try change(.ruleDeleted(was: was)) { () throws(HostNetError) in try network.deleteRule(was) }
     }
@@ -241,7 +256,7 @@ public final class HookHost {
 
     public func setSysctl(_ key: String, _ value: String) throws {
         guard let was = try sysctl(key) else {
-            throw HostNetError(.notFound, "set sysctl \(key)", detail: "no such sysctl")
+            throw HostNetError(.notFound, HostCall.sysctl(key, value).description, detail: "no such sysctl")
         }
         try change(.sysctl(key: key, value: value, was: was)) { () throws(HostNetError) in
             try network.setSysctl(key, value)
@@ -256,25 +271,28 @@ public final class HookHost {
     }
 
     public func addOVSPort(bridge: String, port: String) throws {
-        let ovs = try requireOVS("add ovs port \(port)")
-        try visible(port, "add ovs port \(port)")
+        let operation = HostCall.ovsAddPort(bridge: bridge, port: port).description
+        let ovs = try requireOVS(operation)
+        try visible(port, operation)
         try change(.ovsPortAdded(bridge: bridge, port: port)) { () throws(HostNetError) in
             try ovs.addPort(bridge: bridge, port: port)
         }
     }
 
     public func deleteOVSPort(_ name: String) throws {
-        let ovs = try requireOVS("delete ovs port \(name)")
+        let operation = HostCall.ovsDelPort(name).description
+        let ovs = try requireOVS(operation)
         guard let was = try ovsPort(name) else {
-            throw HostNetError(.notFound, "delete ovs port \(name)", detail: "no such port")
+            throw HostNetError(.notFound, operation, detail: "no such port")
         }
         try change(.ovsPortDeleted(was: was)) { () throws(HostNetError) in try ovs.deletePort(name) }
     }
 
     public func setOVSPort(_ name: String, tag: Int?, trunks: [Int]) throws {
-        let ovs = try requireOVS("set ovs port \(name)")
+        let operation = HostCall.ovsSetPort(name, tag: tag, trunks: trunks).description
+        let ovs = try requireOVS(operation)
         guard let was = try ovsPort(name) else {
-            throw HostNetError(.notFound, "set ovs port \(name)", detail: "no such port")
+            throw HostNetError(.notFound, operation, detail: "no such port")
         }
         try change(.ovsPortSet(port: name, tag: tag, trunks: trunks, wasTag: was.tag, wasTrunks: was.trunks)) {
             () throws(HostNetError) in try ovs.setPort(name, tag: tag, trunks: trunks)
@@ -288,9 +306,9 @@ public final class HookHost {
     public func exec(
         _ request: ExecRequest, undo: [String]? = nil, undoInput: String? = nil, link: String? = nil
     ) throws -> CommandRunner.Output? {
-        try visible(link, "exec \(request.argv.joined(separator: " "))")
+        try visible(link, HostCall.exec(request.argv).description)
         let entry = JournalEntry.exec(argv: request.argv, undo: undo, undoInput: undoInput, link: link)
-        calls.append(entry.summary)
+        calls.append(HookCallLine(change: entry))
         if dryRun { return nil }
         if let journal {
             var identities: [JournalEntry] = []
@@ -299,8 +317,119 @@ public final class HookHost {
                 recorded[link] = .some(index)
                 identities.append(.link(name: link, index: index))
             }
+            // The entry stays whatever the command does: one that timed out may have done part
+            // of its work, which its undo is for.
             try journal.append(contentsOf: identities + [entry])
         }
         return try executor(request)
+    }
+
+    /// A call that changes nothing (what it asks for is there already): shown, not journaled.
+    private func unchanged(_ call: HostCall, _ apply: () throws(HostNetError) -> Void = {}) throws {
+        calls.append(HookCallLine(call: call.description, kind: .call))
+        if !dryRun { try apply() }
+    }
+
+    /// The addresses of a link (of every link but a hidden one with nil), as the kernel lists
+    /// them.
+    public func addresses(of name: String?) throws(HostNetError) -> [InterfaceAddress] {
+        guard let name else { return try network.addresses(of: nil).filter { $0.device != hidden } }
+        if name == hidden { return [] }
+        return try network.addresses(of: name)
+    }
+
+    /// The address as the link has it: for IPv4 the same address and length, for IPv6 the same
+    /// address with any length (the kernel's notion of one already there).
+    private func present(_ address: InterfaceAddress) throws(HostNetError) -> InterfaceAddress? {
+        let (text, length) = Self.split(address.address)
+        return try addresses(of: address.device).first { listed in
+            let (listedText, listedLength) = Self.split(listed.address)
+            return listedText == text && (text.contains(":") || listedLength == length)
+        }
+    }
+
+    private static func split(_ address: String) -> (String, Substring?) {
+        let parts = address.split(separator: "/", maxSplits: 1)
+        return (String(parts[0]), parts.count == 2 ? parts[1] : nil)
+    }
+
+    public func addAddress(_ address: InterfaceAddress) throws {
+        try visible(address.device, HostCall.addressAdd(address).description)
+        try change(.addressAdded(address: address)) { () throws(HostNetError) in try network.addAddress(address) }
+    }
+
+    /// Adds the address unless the link has it (an IPv6 one with any length): what an `up` run
+    /// again, or a post-migration `up` after its pre one, calls.
+    public func replaceAddress(_ address: InterfaceAddress) throws {
+        try visible(address.device, HostCall.addressReplace(address).description)
+        if try present(address) != nil {
+            return try unchanged(.addressReplace(address)) { () throws(HostNetError) in
+                try network.replaceAddress(address)
+            }
+        }
+        try change(.addressAdded(address: address), shown: .addressReplace(address)) { () throws(HostNetError) in
+            try network.replaceAddress(address)
+        }
+    }
+
+    /// Deletes the address (the same length). A primary IPv4 address takes its secondaries with
+    /// it (the kernel's default, `promote_secondaries` 0): those are journaled too, so undo puts
+    /// all of them back.
+    public func deleteAddress(_ address: InterfaceAddress) throws {
+        let operation = HostCall.addressDel(address).description
+        try visible(address.device, operation)
+        let before = try addresses(of: address.device)
+        guard let was = try present(address), Self.split(was.address).1 == Self.split(address.address).1 else {
+            throw HostNetError(.notFound, operation, detail: "no such address")
+        }
+        try change(.addressDeleted(was: was)) { () throws(HostNetError) in try network.deleteAddress(was) }
+        guard !dryRun, let journal else { return }
+        let after = Set(try addresses(of: address.device))
+        let alsoGone = before.filter { $0 != was && !after.contains($0) }
+        if !alsoGone.isEmpty { try journal.append(contentsOf: alsoGone.map { .addressDeleted(was: $0) }) }
+    }
+
+    /// The proxy neighbour entries, but those of a hidden link.
+    public func proxyNeighbours() throws(HostNetError) -> [ProxyNeighbour] {
+        try network.proxyNeighbours().filter { $0.device != hidden }
+    }
+
+    /// Adds a proxy entry; one that is there already is left as it is (as the kernel answers a
+    /// second `ip neigh add proxy`), so a post-migration `up` may add what its pre one did.
+    public func addProxyNeighbour(_ neighbour: ProxyNeighbour) throws {
+        try visible(neighbour.device, HostCall.neighAdd(neighbour).description)
+        if try proxyNeighbours().contains(neighbour) { return try unchanged(.neighAdd(neighbour)) }
+        try change(.neighbourAdded(neighbour: neighbour)) { () throws(HostNetError) in
+            try network.addProxyNeighbour(neighbour)
+        }
+    }
+
+    public func deleteProxyNeighbour(_ neighbour: ProxyNeighbour) throws {
+        let operation = HostCall.neighDel(neighbour).description
+        try visible(neighbour.device, operation)
+        guard try proxyNeighbours().contains(neighbour) else {
+            throw HostNetError(.notFound, operation, detail: "no such proxy neighbour")
+        }
+        try change(.neighbourDeleted(was: neighbour)) { () throws(HostNetError) in
+            try network.deleteProxyNeighbour(neighbour)
+        }
+    }
+
+    /// Writes a whole file under a folder the node allows, journaled with what it held (undo
+    /// puts that back, or removes a file that was not there). The same bytes and mode as now
+    /// change nothing.
+    public func writeFile(_ path: String, _ bytes: [UInt8], mode: Int) throws {
+        let operation = HostCall.fileWrite(path, mode: mode).description
+        try files.check(path, operation)
+        guard bytes.count <= ConfinedFiles.maximumBytes else {
+            throw HostNetError(
+                .invalid, operation,
+                detail: "\(bytes.count) bytes, over the \(ConfinedFiles.maximumBytes) a write may be")
+        }
+        let was = try files.read(path, operation)
+        if was == FileContents(bytes: bytes, mode: mode) { return try unchanged(.fileWrite(path, mode: mode)) }
+        let entry = JournalEntry.fileWritten(
+            path: path, mode: mode, was: was.map { Data($0.bytes).base64EncodedString() }, wasMode: was?.mode)
+        try change(entry) { () throws(HostNetError) in try files.write(path, bytes, mode: mode, operation) }
     }
 }

@@ -14,6 +14,8 @@ public final class NetworkHookRunner {
 
     public let directories: HookDirectories
     public let stateDirectory: String
+    /// Where hooks may write files (``HookDirectories/files``; in specs, the fake node's).
+    public var files: any HookFiles
     /// What runs a hook's `exec` (hook specs answer instead of spawning).
     public var executor: HookHost.Executor = HookHost.spawn
     /// Whether journal writes are fsync'd (not when the state directory is on tmpfs).
@@ -37,6 +39,7 @@ public final class NetworkHookRunner {
     ) {
         self.directories = directories
         self.stateDirectory = stateDirectory
+        files = ConfinedFiles(roots: directories.files)
         durableJournal = !FileSystem.isTmpfs(stateDirectory)
         sandbox = HookSandbox(limits: limits, moduleRoots: directories.moduleRoots, logger: logger)
     }
@@ -110,7 +113,7 @@ public final class NetworkHookRunner {
     public func up(
         instance: String, tags: [String], nic: NICSpec, index: Int, interface: String, phase: Phase? = nil,
         network: HostNetwork, ovs: OpenVSwitch?, dryRun: Bool = false
-    ) throws(HookError) -> [String] {
+    ) throws(HookError) -> [HookCallLine] {
         let (path, _) = try attributed(instance, index) { () throws(HookError) in try hookFile(mode: nic.mode) }
         let (source, version) = try attributed(instance, index) { () throws(HookError) in try text(of: path) }
         let journalPath = Journal.path(stateDirectory: stateDirectory, instance: instance, nicIndex: index)
@@ -162,7 +165,7 @@ public final class NetworkHookRunner {
         // The tap read above starts the call's cache, unless undoing a stale journal changed it.
         let host = HookHost(
             network: network, ovs: ovs, journal: journal, interface: interface, tap: staleUndone ? nil : tap,
-            dryRun: dryRun, executor: executor)
+            dryRun: dryRun, executor: executor, files: files)
         host.claimedElsewhere = claims(except: journalPath, network: network)
         let table = Self.nicTable(
             instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .up, phase: phase)
@@ -194,7 +197,7 @@ public final class NetworkHookRunner {
         _ entries: [JournalEntry], _ path: String, network: HostNetwork, ovs: OpenVSwitch?
     ) -> JournalUndo.Outcome {
         JournalUndo.run(
-            entries, network: network, ovs: ovs, commands: executor,
+            entries, network: network, ovs: ovs, commands: executor, files: files,
             claimedElsewhere: claims(except: path, network: network))
     }
 
@@ -202,10 +205,10 @@ public final class NetworkHookRunner {
     /// on the links it changed only, asking the node's other journals, then removes it.
     public static func undo(
         _ journal: Journal, stateDirectory: String, network: HostNetwork, ovs: OpenVSwitch?,
-        commands: HookHost.Executor? = HookHost.spawn
+        commands: HookHost.Executor? = HookHost.spawn, files: any HookFiles = ConfinedFiles(roots: [])
     ) -> JournalUndo.Outcome {
         let outcome = JournalUndo.run(
-            journal.entries, network: network, ovs: ovs, commands: commands,
+            journal.entries, network: network, ovs: ovs, commands: commands, files: files,
             claimedElsewhere: claims(except: journal.path, stateDirectory: stateDirectory, network: network))
         try? journal.remove()
         return outcome
@@ -268,7 +271,7 @@ public final class NetworkHookRunner {
     public func down(
         instance: String, tags: [String], nic: NICSpec, index: Int, interface: String, phase: Phase? = nil,
         network: HostNetwork, ovs: OpenVSwitch?, dryRun: Bool = false
-    ) throws(HookError) -> [String] {
+    ) throws(HookError) -> [HookCallLine] {
         let journalPath = Journal.path(stateDirectory: stateDirectory, instance: instance, nicIndex: index)
         let journal = try attributed(instance, index) { () throws(HookError) in try Journal.load(path: journalPath) }
         var path: String
@@ -296,7 +299,7 @@ public final class NetworkHookRunner {
         }
         let host = HookHost(
             network: network, ovs: ovs, journal: nil, interface: interface, hidden: hidden, dryRun: dryRun,
-            executor: executor)
+            executor: executor, files: files)
         let table = Self.nicTable(
             instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .down, phase: phase)
         var downError: HookError?
@@ -316,10 +319,10 @@ public final class NetworkHookRunner {
         var calls = host.calls
         if let journal {
             if dryRun {
-                calls += journal.entries.reversed().filter(\.isChange).map { "undo: " + $0.summary }
+                calls += Self.undoPreview(journal.entries)
             } else {
                 let outcome = undo(journal.entries, journalPath, network: network, ovs: ovs)
-                calls += outcome.undone.map { "undo: " + $0 } + outcome.gone.map { "not undone: " + $0 }
+                calls += outcome.lines
                 try? journal.remove()
                 let failures = outcome.failures
                 if !failures.isEmpty {
@@ -335,6 +338,17 @@ public final class NetworkHookRunner {
         }
         if let downError { throw downError }
         return calls
+    }
+
+    /// What undoing `entries` would call, newest first, where their links are still the
+    /// journal's; what is never undone is marked so.
+    static func undoPreview(_ entries: [JournalEntry]) -> [HookCallLine] {
+        entries.reversed().filter(\.isChange).flatMap { entry -> [HookCallLine] in
+            if entry.isNeverUndone {
+                return [HookCallLine(call: entry.summary, kind: .notUndone, reason: "recorded, never undone")]
+            }
+            return entry.undoCalls.map { HookCallLine(call: $0.description, kind: .undo) }
+        }
     }
 
     /// Calls `function` of the hook with the `nic` table, with the context pointing at `host`.

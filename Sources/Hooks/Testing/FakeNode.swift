@@ -8,9 +8,13 @@ final class FakeNode {
     let log = FakeCallLog()
     let host: FakeHost
     let ovs: FakeOpenVSwitch
+    let files: FakeFiles
 
     static let linkFields: Set<String> = ["kind", "up", "mtu", "mac", "master", "vlan_filtering", "ipv6"]
-    static let hostFields: Set<String> = ["links", "vlans", "routes", "rules", "sysctls", "ovs", "tables"]
+    static let hostFields: Set<String> = [
+        "links", "vlans", "routes", "rules", "sysctls", "ovs", "tables", "addresses", "proxy_neighbours", "files",
+        "file_dirs",
+    ]
 
     /// Builds the node `description` describes; `taps` (the NICs' interfaces) are added as tun
     /// links when the description leaves them out, as taphouse creates them before hooks run.
@@ -19,6 +23,7 @@ final class FakeNode {
         ovs = FakeOpenVSwitch(log: log)
         let description = description ?? SpecTable(emptyAt: "host")
         try description.only(Self.hostFields)
+        files = FakeFiles(roots: try description.strings("file_dirs") ?? [], log: log)
         var links = try description.named("links") ?? []
         for (offset, tap) in taps.enumerated() where !links.contains(where: { $0.name == tap }) {
             links.append((tap, ["kind": "tun", "mac": .string("aa:bb:cc:dd:ee:0\(offset + 1)")]))
@@ -68,6 +73,21 @@ final class FakeNode {
         for (key, value) in try description.named("sysctls") ?? [] {
             host.state.sysctls[key] = try Self.sysctlValue(value, path: description.at("sysctls") + ".\(key)")
         }
+        for (offset, value) in (try description.list("addresses") ?? []).enumerated() {
+            let address = try Self.address(value, path: description.at("addresses") + "[\(offset + 1)]")
+            guard host.state.links[address.device] != nil else {
+                throw SpecError(
+                    description.at("addresses") + "[\(offset + 1)]", "no link \(address.device) in host.links")
+            }
+            host.state.addresses.insert(address)
+        }
+        for (offset, value) in (try description.list("proxy_neighbours") ?? []).enumerated() {
+            host.state.proxyNeighbours.insert(
+                try Self.neighbour(value, path: description.at("proxy_neighbours") + "[\(offset + 1)]"))
+        }
+        for (path, value) in try description.named("files") ?? [] {
+            files.files[path] = try Self.file(value, path: description.at("files") + "[\"\(path)\"]")
+        }
         if let switchTable = try description.table("ovs") {
             try switchTable.only(["bridges", "ports"])
             ovs.bridges = Set(try switchTable.strings("bridges") ?? [])
@@ -113,10 +133,55 @@ final class FakeNode {
         try entry.only(["dst", "dev", "table", "proto"])
         guard let dst = try entry.string("dst") else { throw SpecError(entry.at("dst"), "required") }
         guard let dev = try entry.string("dev") else { throw SpecError(entry.at("dev"), "required") }
-        let destination = dst.contains("/") ? dst : dst + (dst.contains(":") ? "/128" : "/32")
+        guard let canonical = IPAddress.canonical(dst) else {
+            throw SpecError(entry.at("dst"), "\(dst) is not an IP address or prefix")
+        }
+        let destination = canonical.contains("/") ? canonical : canonical + (canonical.contains(":") ? "/128" : "/32")
         return Route(
             destination: destination, device: dev, table: try entry.integer("table") ?? Route.mainTable,
-            proto: try entry.integer("proto") ?? Route.staticProto)
+            proto: try entry.integer("proto") ?? Route.staticProto
+        ).listed
+    }
+
+    /// `{ address = "192.0.2.1/24", dev = "tap0" }`, in the kernel's spelling (a bare address is a
+    /// host prefix).
+    static func address(_ value: LuaValue, path: String) throws(SpecError) -> InterfaceAddress {
+        let entry = try SpecTable(value, path: path)
+        try entry.only(["address", "dev"])
+        guard let text = try entry.string("address") else { throw SpecError(entry.at("address"), "required") }
+        guard let dev = try entry.string("dev") else { throw SpecError(entry.at("dev"), "required") }
+        guard let canonical = IPAddress.canonical(text) else {
+            throw SpecError(entry.at("address"), "\(text) is not an IP address or prefix")
+        }
+        let address = canonical.contains("/") ? canonical : canonical + (canonical.contains(":") ? "/128" : "/32")
+        return InterfaceAddress(address: address, device: dev)
+    }
+
+    /// `{ proxy = "2001:db8::5", dev = "tap0" }`, in the kernel's spelling.
+    static func neighbour(_ value: LuaValue, path: String) throws(SpecError) -> ProxyNeighbour {
+        let entry = try SpecTable(value, path: path)
+        try entry.only(["proxy", "dev"])
+        guard let text = try entry.string("proxy") else { throw SpecError(entry.at("proxy"), "required") }
+        guard let dev = try entry.string("dev") else { throw SpecError(entry.at("dev"), "required") }
+        guard let canonical = IPAddress.canonical(text), !canonical.contains("/") else {
+            throw SpecError(entry.at("proxy"), "\(text) is not an IP address")
+        }
+        return ProxyNeighbour(address: canonical, device: dev)
+    }
+
+    /// A file: its text (mode 0644), or `{ text = ..., mode = "0600" }`.
+    static func file(_ value: LuaValue, path: String) throws(SpecError) -> FileContents {
+        if case .string(let text) = value { return FileContents(bytes: Array(text.utf8), mode: 0o644) }
+        let entry = try SpecTable(value, path: path)
+        try entry.only(["text", "mode"])
+        guard let text = try entry.string("text") else { throw SpecError(entry.at("text"), "required") }
+        let mode = try entry.string("mode").map { Int($0, radix: 8) } ?? 0o644
+        guard let mode else { throw SpecError(entry.at("mode"), "octal digits (\"0644\") expected") }
+        return FileContents(bytes: Array(text.utf8), mode: mode)
+    }
+
+    static func value(_ file: FileContents) -> LuaValue {
+        ["text": .string(String(decoding: file.bytes, as: UTF8.self)), "mode": .string(String(file.mode, radix: 8))]
     }
 
     static func rule(_ value: LuaValue, path: String) throws(SpecError) -> Rule {
@@ -174,7 +239,12 @@ final class FakeNode {
         for (name, port) in ovs.ports { ports[.string(name)] = Self.value(port) }
         return [
             "links": .map(links), "vlans": .map(vlans),
-            "routes": .array(host.state.routes.sorted { $0.description < $1.description }.map(NetModule.value)),
+            "routes": .array(
+                host.state.routes.map(\.listed).sorted { $0.description < $1.description }.map(NetModule.value)),
+            "addresses": .array(((try? host.addresses(of: nil)) ?? []).map(NetModule.value)),
+            "proxy_neighbours": .array(((try? host.proxyNeighbours()) ?? []).map(NetModule.value)),
+            "files": .map(
+                Dictionary(uniqueKeysWithValues: files.files.map { (LuaKey.string($0.key), Self.value($0.value)) })),
             // As the kernel lists them: by priority (the order they were added in is not state).
             "rules": .array(
                 host.state.rules.sorted {

@@ -59,7 +59,7 @@ struct HookSpec {
 
     static let fields: Set<String> = [
         "hook", "nic", "instance", "nic_index", "interface", "others", "site", "host", "action", "phase", "exec",
-        "expect", "properties", "skip",
+        "expect", "properties", "skip", "without_site_hook",
     ]
     static let nicFields: Set<String> = [
         "INSTANCE", "MAC", "MODE", "INTERFACE", "INTERFACE_INDEX", "INTERFACE_UUID", "INTERFACE_NAME", "TAGS", "IP",
@@ -92,11 +92,15 @@ struct HookSpec {
     /// undone in between, and down then leaves the host as it was.
     var checkPhases: Bool
     var skip: String?
+    /// The case is about a node whose hooks dir has no hook for the NIC's mode (ext's error):
+    /// skipped where the site has one.
+    var withoutSiteHook: Bool
 
     init(_ table: LuaValue) throws(SpecError) {
         let spec = try SpecTable(table, path: "")
         try spec.only(Self.fields)
         skip = try spec.string("skip")
+        withoutSiteHook = try spec.boolean("without_site_hook") ?? false
         nic = try Self.nic(spec)
         var others: [NIC] = []
         for (offset, value) in (try spec.list("others") ?? []).enumerated() {

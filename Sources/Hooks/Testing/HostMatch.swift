@@ -4,7 +4,8 @@ import QEMU
 
 /// Compares a spec's `expect.host` with a fake node. Only what the spec lists is compared: a
 /// link's named fields, a port's VLAN list, the route and rule lists when given, named sysctls,
-/// Open vSwitch bridges and named ports. `name = false` means the link or port must be gone.
+/// Open vSwitch bridges and named ports, the address and proxy neighbour lists when given, named
+/// files. `name = false` means the link, port or file must be gone.
 enum HostMatch {
     /// One line per difference, naming the field, what was expected and what is there.
     static func mismatches(_ expected: SpecTable, _ node: FakeNode) throws(SpecError) -> [String] {
@@ -61,10 +62,46 @@ enum HostMatch {
             for (offset, value) in routes.enumerated() {
                 want.append(try FakeNode.route(value, path: expected.at("routes") + "[\(offset + 1)]"))
             }
-            if Set(want) != state.routes {
+            let got = Set(state.routes.map(\.listed))
+            if Set(want) != got {
                 differ(
                     expected.at("routes"), describe(want.map(NetModule.value)),
-                    describe(state.routes.sorted { $0.description < $1.description }.map(NetModule.value)))
+                    describe(got.sorted { $0.description < $1.description }.map(NetModule.value)))
+            }
+        }
+        if let addresses = try expected.list("addresses") {
+            var want: [InterfaceAddress] = []
+            for (offset, value) in addresses.enumerated() {
+                want.append(try FakeNode.address(value, path: expected.at("addresses") + "[\(offset + 1)]"))
+            }
+            let got = (try? node.host.addresses(of: nil)) ?? []
+            if Set(want) != Set(got) {
+                differ(
+                    expected.at("addresses"), describe(want.map(NetModule.value)), describe(got.map(NetModule.value)))
+            }
+        }
+        if let neighbours = try expected.list("proxy_neighbours") {
+            var want: [ProxyNeighbour] = []
+            for (offset, value) in neighbours.enumerated() {
+                want.append(try FakeNode.neighbour(value, path: expected.at("proxy_neighbours") + "[\(offset + 1)]"))
+            }
+            let got = (try? node.host.proxyNeighbours()) ?? []
+            if Set(want) != Set(got) {
+                differ(
+                    expected.at("proxy_neighbours"), describe(want.map(NetModule.value)),
+                    describe(got.map(NetModule.value)))
+            }
+        }
+        for (path, value) in try expected.named("files") ?? [] {
+            let at = expected.at("files") + "[\"\(path)\"]"
+            let got = node.files.files[path]
+            if value == .boolean(false) {
+                if got != nil { differ(at, "no such file", "a file") }
+                continue
+            }
+            let want = try FakeNode.file(value, path: at)
+            if want != got {
+                differ(at, describe(FakeNode.value(want)), got.map { describe(FakeNode.value($0)) } ?? "none")
             }
         }
         if let rules = try expected.list("rules") {

@@ -60,7 +60,7 @@ public final class HookWorkerEngine {
         }
     }
 
-    private func nic(_ setup: HookWorkerSetup, _ call: NICHookCall) throws(HookError) -> [String] {
+    private func nic(_ setup: HookWorkerSetup, _ call: NICHookCall) throws(HookError) -> [HookCallLine] {
         let runner: NetworkHookRunner
         if let known = runners[setup] {
             runner = known

@@ -4,7 +4,7 @@ import QEMU
 /// A hook worker's answer to a ``HookWorkerRequest``.
 public enum HookWorkerResponse: Sendable, Codable {
     /// A NIC call's host changes (made, or with a dry run, that would be made).
-    case calls([String])
+    case calls([HookCallLine])
     /// A hook that failed (its error, with what its undo could not put back).
     case failed(HookError)
     /// The console policy's description.

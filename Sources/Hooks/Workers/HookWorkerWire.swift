@@ -78,6 +78,9 @@ public enum HookWorkerWire {
         }
     }
 
+    /// The kinds of call lines, by their number on the wire.
+    static let kinds: [HookCallLine.Kind] = [.call, .neverUndone, .undo, .notUndone]
+
     public static func encode(_ response: HookWorkerResponse) throws -> [UInt8] {
         var out = WireWriter()
         switch response {
@@ -87,7 +90,12 @@ public enum HookWorkerWire {
             out.number(UInt64(max(0, milliseconds)))
         case .calls(let calls):
             out.byte(Tag.calls.rawValue)
-            out.strings(calls)
+            out.number(UInt64(calls.count))
+            for line in calls {
+                out.string(line.call)
+                out.byte(Self.kinds.firstIndex(of: line.kind).map(UInt8.init) ?? 0)
+                out.string(line.reason ?? "")
+            }
         default:
             out.byte(Tag.json.rawValue)
             out.bytes += try JSONEncoder().encode(response)
@@ -100,7 +108,17 @@ public enum HookWorkerWire {
         switch Tag(rawValue: try input.byte()) {
         case .pong?: return .pong
         case .extend?: return .extend(milliseconds: Int(clamping: try input.number()))
-        case .calls?: return .calls(try input.strings())
+        case .calls?:
+            let count = try input.number()
+            guard count <= UInt64(input.bytes.count - input.offset) else { throw WireError("short message") }
+            return .calls(
+                try (0..<count).map { _ in
+                    let call = try input.string()
+                    let kind = Int(try input.byte())
+                    guard kind < kinds.count else { throw WireError("call line kind \(kind)") }
+                    let reason = try input.string()
+                    return HookCallLine(call: call, kind: kinds[kind], reason: reason.isEmpty ? nil : reason)
+                })
         case .json?: return try JSONDecoder().decode(HookWorkerResponse.self, from: Data(input.rest()))
         default: throw WireError("not an answer")
         }

@@ -27,7 +27,7 @@ public final class WorkerHooks: @unchecked Sendable {
     public var maximum: Duration { (setup.limits.ceiling ?? setup.limits.timeout) + pool.configuration.grace }
 
     /// A NIC's `up` or `down` on the calling thread's network namespace.
-    public func nic(_ call: NICHookCall) throws(HookError) -> [String] {
+    public func nic(_ call: NICHookCall) throws(HookError) -> [HookCallLine] {
         let response: HookWorkerResponse
         do {
             response = try pool.call(.nic(setup, call), ceiling: ceiling, maximum: maximum)

@@ -116,4 +116,45 @@ function net.rule_add(rule) end
 ---@param rule taphouse.RuleSpec a `taphouse.Rule` from `rules` fits as it is
 function net.rule_del(rule) end
 
+---Lists a link's addresses (every link's with nil), IPv4 and IPv6, as the kernel writes them
+---(`2001:db8::1/64`). The kernel's own link-local and loopback addresses are left out.
+---@param dev? string
+---@return taphouse.Address[] addresses
+function net.addresses(dev) end
+
+---Adds an address to a link (`ip address add`); an error when the link has it already.
+---@param address taphouse.Address
+function net.address_add(address) end
+
+---Adds an address unless the link has it (`ip address replace`; an IPv6 one with any length
+---counts): what an `up` run again calls. Only an address added is journaled.
+---@param address taphouse.Address
+function net.address_replace(address) end
+
+---Deletes an address, with its length; an error when the link has no such address. A primary
+---IPv4 address takes its secondaries with it, as the kernel does; undo puts them all back.
+---@param address taphouse.Address
+function net.address_del(address) end
+
+---Lists the proxy neighbour entries (`ip neigh show proxy`), both families.
+---@return taphouse.ProxyNeighbour[] entries
+function net.proxy_neighbours() end
+
+---Answers ARP or neighbour solicitations for `proxy` arriving on `dev` (`ip neigh add proxy`);
+---an entry that is there is left as it is. The kernel drops a link's entries when it goes down.
+---@param neighbour taphouse.ProxyNeighbour
+function net.neigh_add(neighbour) end
+
+---Deletes a proxy entry; an error when there is none.
+---@param neighbour taphouse.ProxyNeighbour
+function net.neigh_del(neighbour) end
+
+---The address a NIC forms from its MAC by SLAAC (modified EUI-64) in an IPv6 prefix, as Ganeti
+---sites' `mac2eui64` computes it: `net.eui64("aa:00:00:12:34:56", "2001:db8::/64")` is
+---`2001:db8::a800:ff:fe12:3456`. Changes nothing.
+---@param mac string
+---@param prefix string an IPv6 prefix of length 64 or less (`nic.NETWORK.SUBNET6`)
+---@return string address without a length
+function net.eui64(mac, prefix) end
+
 return net

@@ -107,6 +107,16 @@
 ---@field table? taphouse.RoutingTable the main table when nil
 ---@field priority? integer nil lets the kernel choose on add, and matches any on delete
 
+---An address of a link.
+---@class taphouse.Address
+---@field address string with its prefix length (`192.0.2.1/24`); a bare address is a host prefix
+---@field dev string
+
+---A proxy neighbour entry.
+---@class taphouse.ProxyNeighbour
+---@field proxy string the address answered for (`192.0.2.5`, `2001:db8::5`), without a length
+---@field dev string the link the solicitations arrive on
+
 ---An Open vSwitch port.
 ---@class taphouse.OvsPort
 ---@field name string

@@ -1,0 +1,51 @@
+import HostNet
+import LuaKit
+
+/// `taphouse.file`: whole-file writes under folders the node allows (`--hook-file-dir`), for
+/// what a daemon reads from a file (a bird peer snippet), journaled so undo puts back what was
+/// there or removes what was not:
+///
+/// ```lua
+/// file.write("/etc/bird/peers/" .. nic.INTERFACE .. ".conf", text, "0640")
+/// ```
+public enum FileModule {
+    public static let name = "taphouse.file"
+
+    public static func module(_ context: HookContext) -> LuaModule {
+        LuaModule(
+            name: name,
+            functions: [
+                "write": { args in
+                    let path = try args.string(1)
+                    let bytes: [UInt8] =
+                        switch try args[2] {
+                        case .string(let text): Array(text.utf8)
+                        case .bytes(let bytes): bytes
+                        default:
+                            throw args.badArgument(2, "the file's text (a string) expected, got \(args.typeName(2))")
+                        }
+                    try context.requireHost(args.functionName).writeFile(path, bytes, mode: try mode(args, 3))
+                    return []
+                }
+            ])
+    }
+
+    /// The permission bits: an integer (`tonumber("640", 8)`), or octal digits as a string
+    /// (`"0640"`, since Lua has no octal literals); 0644 when left out.
+    static func mode(_ args: LuaArguments, _ position: Int) throws -> Int {
+        let mode: Int?
+        switch try args[position] {
+        case .nil: mode = 0o644
+        case .integer(let value): mode = Int(exactly: value)
+        case .string(let text) where !text.isEmpty && text.utf8.allSatisfy({ (0x30...0x37).contains($0) }):
+            mode = Int(text, radix: 8)
+        default: mode = nil
+        }
+        guard let mode, (0...0o7777).contains(mode) else {
+            throw args.badArgument(
+                position, "mode must be permission bits: an integer up to 0o7777, or octal digits (\"0644\")")
+        }
+        guard mode & 0o6000 == 0 else { throw args.badArgument(position, "mode must not set setuid or setgid") }
+        return mode
+    }
+}
