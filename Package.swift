@@ -56,6 +56,7 @@ let package = Package(
                 "HostNet",
                 "QMP",
                 "Hooks",
+                "LuaKit",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]

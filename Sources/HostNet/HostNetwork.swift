@@ -37,9 +37,9 @@ public protocol HostNetwork: AnyObject {
     func deleteRoute(_ route: Route) throws(HostNetError)
 
     /// The addresses of the link `name` (of every link with nil), IPv4 and IPv6, in the kernel's
-    /// spelling. Left out, because no hook made them: the IPv6 link-local /64 (fe80::) the kernel
-    /// gives every link with IPv6, and host-scope addresses (loopback's `127.0.0.1/8`, `::1`).
-    /// What has their form is left out too: a hook's own fe80::/64 or 127.0.0.0/8 address.
+    /// spelling. Left out, because no hook made them: the IPv6 link-local /64 the kernel gives
+    /// every link with IPv6 (fe80:: with the MAC's EUI-64), and host-scope addresses
+    /// (loopback's `127.0.0.1/8`, `::1`). What has their form is left out too.
     func addresses(of name: String?) throws(HostNetError) -> [InterfaceAddress]
     /// Adds an address (`ip address add`); one that is there is refused (`.kernel`, EEXIST). For
     /// IPv4 that is the same address with the same length (another length is another address);

@@ -20,13 +20,16 @@ public struct InterfaceAddress: Sendable, Hashable, Codable, CustomStringConvert
     public var description: String { "\(address) dev \(device)" }
 
     /// Whether ``HostNetwork/addresses(of:)`` leaves out an address of this form, whatever made
-    /// it: an IPv6 link-local /64 (in fe80::/10, the form of the one the kernel makes on every
-    /// link with IPv6), and the host-scope ones: IPv4 127.0.0.0/8 (the scope `ip` and
+    /// it: the link-local /64 the kernel makes on every link with IPv6 (in fe80::/10, its
+    /// interface identifier the link's MAC as EUI-64, with `ff:fe` in the middle: the kernel's
+    /// default `addr_gen_mode`), and the host-scope ones: IPv4 127.0.0.0/8 (the scope `ip` and
     /// ``LinuxHost`` give them, the kernel's own `127.0.0.1/8` on `lo`) and IPv6 `::1` (the
-    /// kernel gives it host scope).
+    /// kernel gives it host scope). A hook's own link-local address (`fe80::1/64`, the gateway a
+    /// routed guest talks BGP to) is listed, and so undone.
     static func isUnlisted(_ bytes: [UInt8], length: Int) -> Bool {
         if bytes.count == 4 { return bytes[0] == 127 }
-        let linkLocal = bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 && length == 64
-        return linkLocal || bytes == [UInt8](repeating: 0, count: 15) + [1]
+        let kernelLinkLocal =
+            bytes[0] == 0xFE && bytes[1] & 0xC0 == 0x80 && length == 64 && bytes[11] == 0xFF && bytes[12] == 0xFE
+        return kernelLinkLocal || bytes == [UInt8](repeating: 0, count: 15) + [1]
     }
 }

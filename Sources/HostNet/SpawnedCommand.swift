@@ -114,7 +114,8 @@ public final class SpawnedCommand {
             kill(-pid, SIGKILL)
             kill(pid, SIGKILL)
             reap()
-            throw HostNetError(.command, command, detail: "no answer within \(timeout); killed with its process group")
+            throw HostNetError(
+                .command, command, detail: "no answer within \(Self.seconds(timeout)); killed with its process group")
         }
         // What it wrote before it exited is in the pipes: read it without waiting for a child
         // that may hold them open.
@@ -168,5 +169,12 @@ public final class SpawnedCommand {
         var waitStatus: Int32 = 0
         while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
         return (waitStatus & 0x7f) == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
+    }
+
+    /// `1.5 seconds`: a timeout as a person reads it (one decimal; Duration prints all it has).
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, atto) = duration.components
+        let tenths = whole * 10 + (atto + 50_000_000_000_000_000) / 100_000_000_000_000_000
+        return "\(tenths / 10).\(tenths % 10) seconds"
     }
 }

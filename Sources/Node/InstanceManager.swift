@@ -2,6 +2,7 @@ import Foundation
 import Hooks
 import HostNet
 import Logging
+import LuaKit
 import QEMU
 import QMP
 import SystemPackage
@@ -29,14 +30,14 @@ public final class InstanceManager {
     public init(
         stateDirectory: String, hooks: HookDirectories, uidPool: UIDPool = UIDPool(ranges: []),
         qemuBinaries: Set<String> = InstanceManager.defaultQemuBinaries, workers: HookWorkerPool? = nil,
-        logger: Logger
+        hookLimits: LuaLimits = HookSandbox.defaultLimits, logger: Logger
     ) {
         paths = NodePaths(stateDirectory: stateDirectory)
         self.uidPool = uidPool
         self.qemuBinaries = qemuBinaries
         self.hooks = hooks
         self.logger = logger
-        let setup = HookWorkerSetup(directories: hooks, stateDirectory: stateDirectory)
+        let setup = HookWorkerSetup(directories: hooks, stateDirectory: stateDirectory, limits: hookLimits)
         hookCalls = workers.map { WorkerHooks(pool: $0, setup: setup) } ?? LocalHooks(setup: setup, logger: logger)
     }
 

@@ -64,7 +64,9 @@ struct HooksRunCommand: ParsableCommand {
             // In a hook worker, as a start runs it; the worker acts on this namespace.
             let hooks = WorkerHooks(
                 pool: HookWorkerPool(.taphouse(size: 1)),
-                setup: HookWorkerSetup(directories: hooks.directories, stateDirectory: stateDirectory.resolved))
+                setup: HookWorkerSetup(
+                    directories: hooks.directories, stateDirectory: stateDirectory.resolved, limits: try hooks.limits())
+            )
             let lines = try hooks.nic(
                 NICHookCall(
                     action: NetworkHookRunner.Action(rawValue: action)!, instance: instance.name, tags: instance.tags,

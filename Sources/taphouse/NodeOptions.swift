@@ -29,7 +29,7 @@ struct NodeOptions: ParsableArguments {
             qemuBinaries: InstanceManager.defaultQemuBinaries.union(qemuBinaries).union(
                 (ProcessInfo.processInfo.environment["TAPHOUSE_QEMU_BINARIES"] ?? "").split(separator: ":").map(
                     String.init)),
-            workers: HookWorkerPool(.taphouse()), logger: logger)
+            workers: HookWorkerPool(.taphouse()), hookLimits: try hooks.limits(), logger: logger)
     }
 
     func pool() throws -> UIDPool {

@@ -146,6 +146,50 @@ struct HostAPITests {
         #expect(none?.message.contains("the node allows hooks no file writes") == true)
     }
 
+    /// A daemon reads the file: its reload runs after the write, and after undo removed the
+    /// file, not before (an exec with an undo would run its undo while the file is still there).
+    @Test func aReloadRunsAfterTheWriteAndAfterTheUndo() throws {
+        folder.write("peers/.keep", "")
+        let peer = folder.path + "/peers/tap0.conf"
+        let runner = runner(
+            """
+            local file = require "taphouse.file"
+            return { up = function(nic)
+              file.write("\(peer)", "protocol bgp vm_tap0 from vm;\\n", "0644",
+                         { reload = { "/usr/sbin/birdc", "configure" }, timeout_ms = 10000 })
+            end }
+            """)
+        var seen: [String] = []
+        runner.executor = { request in
+            seen.append(
+                "\(request.argv.joined(separator: " ")) with the file \(FileManager.default.fileExists(atPath: peer) ? "there" : "gone")"
+            )
+            return CommandRunner.Output(status: 0, standardOutput: "", standardError: "")
+        }
+        let host = Self.host()
+        let calls = try up(runner, host).map(\.description)
+        #expect(calls == ["file_write \(peer) 0644", "exec /usr/sbin/birdc configure"])
+        let undo = try down(runner, host).map(\.description)
+        #expect(undo == ["file_remove \(peer)  # undo", "exec /usr/sbin/birdc configure  # undo"])
+        #expect(
+            seen == ["/usr/sbin/birdc configure with the file there", "/usr/sbin/birdc configure with the file gone"])
+
+        // A reload that fails fails the up, and the undo removes the file and reloads again.
+        seen = []
+        runner.executor = { request in
+            seen.append(FileManager.default.fileExists(atPath: peer) ? "there" : "gone")
+            return CommandRunner.Output(
+                status: seen.count == 1 ? 1 : 0, standardOutput: "", standardError: "syntax error, line 1")
+        }
+        let error = #expect(throws: HookError.self) { try up(runner, host) }
+        #expect(
+            error?.message.contains(
+                "exec /usr/sbin/birdc configure: the reload after file_write \(peer) 0644 exited with status 1: syntax error, line 1"
+            ) == true, "\(String(describing: error))")
+        #expect(seen == ["there", "gone"])
+        #expect(!FileManager.default.fileExists(atPath: peer))
+    }
+
     @Test func deletingAPrimaryAddressJournalsTheSecondariesTheKernelTakesWithIt() throws {
         let host = Self.host()
         for address in ["10.1.0.1/24", "10.1.0.2/24", "10.1.0.3/24"] {

@@ -43,6 +43,9 @@ struct JournalLineTests {
         .neighbourDeleted(was: ProxyNeighbour(address: "2001:db8::5", device: "eth0")),
         .fileWritten(path: "/etc/bird/peers/tap0.conf", mode: 0o644, was: nil, wasMode: nil),
         .fileWritten(path: "/etc/bird/peers/tap0.conf", mode: 0o600, was: "cHJvdG9jb2wgYmdw", wasMode: 0o644),
+        .fileWritten(
+            path: "/etc/bird/peers/tap0.conf", mode: 0o644, was: nil, wasMode: nil,
+            reload: ["/usr/sbin/birdc", "-s", "/run/bird/bird.ctl", "configure"]),
     ]
 
     @Test(arguments: entries)

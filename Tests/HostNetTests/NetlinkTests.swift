@@ -145,7 +145,10 @@ struct NetlinkTests {
         #expect(address(prefix: [192, 0, 2, 2]) == nil)  // a peer: point-to-point
         #expect(address(scope: NL.scopeHost) == nil)
         #expect(address(index: 5) == nil)  // a link not asked for
-        #expect(address(family: NL.inet6, length: 64, local: nil, prefix: linkLocal) == nil)
+        // The kernel's own link-local /64 (the MAC's EUI-64) is left out; another is listed.
+        let kernelLinkLocal: [UInt8] = [0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0x00, 0xFF, 0xFE, 0x12, 0x34, 0x56]
+        #expect(address(family: NL.inet6, length: 64, local: nil, prefix: kernelLinkLocal) == nil)
+        #expect(address(family: NL.inet6, length: 64, local: nil, prefix: linkLocal)?.address == "fe80::1/64")
         #expect(address(family: NL.inet6, length: 128, local: nil, prefix: linkLocal)?.address == "fe80::1/128")
         #expect(address(family: NL.inet6, local: nil, prefix: [192, 0, 2, 1]) == nil)  // wrong size
     }

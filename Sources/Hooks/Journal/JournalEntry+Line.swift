@@ -102,10 +102,12 @@ extension JournalEntry {
         case .neighbourDeleted(let was):
             out.open("neighbourDeleted")
             out.field("was", was)
-        case .fileWritten(let path, let mode, let was, let wasMode):
+        case .fileWritten(let path, let mode, let was, let wasMode, let reload, let link):
             out.open("fileWritten")
+            out.field("link", link)
             out.field("mode", mode)
             out.field("path", path)
+            if let reload { out.field("reload", reload) }
             out.field("was", was)
             out.field("wasMode", wasMode)
         }
@@ -160,7 +162,8 @@ extension JournalEntry {
         case "fileWritten":
             self = .fileWritten(
                 path: try f.string("path"), mode: try f.int("mode"), was: try f.optionalString("was"),
-                wasMode: try f.optionalInt("wasMode"))
+                wasMode: try f.optionalInt("wasMode"), reload: try f.optionalStrings("reload"),
+                link: try f.optionalString("link"))
         default: throw JournalLineError("an entry of unknown kind \(kind)")
         }
     }

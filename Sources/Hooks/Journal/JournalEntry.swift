@@ -42,8 +42,12 @@ public enum JournalEntry: Codable, Hashable, Sendable {
     case neighbourAdded(neighbour: ProxyNeighbour)
     case neighbourDeleted(was: ProxyNeighbour)
     /// A file written whole under a folder the node allows; `was` is what it held before
-    /// (base64) and `wasMode` its permission bits, both nil when it did not exist.
-    case fileWritten(path: String, mode: Int, was: String?, wasMode: Int?)
+    /// (base64) and `wasMode` its permission bits, both nil when it did not exist. `reload` is
+    /// the command that makes the file's reader take it (`birdc configure`): run after the write,
+    /// and again after undo puts the file back or removes it. `link` names the link the file is
+    /// for (a file named after its tap), whose identity the undo then follows, as a rule's.
+    case fileWritten(
+        path: String, mode: Int, was: String?, wasMode: Int?, reload: [String]? = nil, link: String? = nil)
 
     /// The names of the links the change depends on: the link it changes, a route's or rule's
     /// device, the link of a per-link sysctl, the link an Open vSwitch port is named after.
@@ -62,7 +66,7 @@ public enum JournalEntry: Codable, Hashable, Sendable {
         case .ovsPortDeleted(let was): [was.name]
         case .addressAdded(let address), .addressDeleted(let address): [address.device]
         case .neighbourAdded(let neighbour), .neighbourDeleted(let neighbour): [neighbour.device]
-        case .fileWritten: []
+        case .fileWritten(_, _, _, _, _, let link): link.map { [$0] } ?? []
         }
     }
 
@@ -98,7 +102,7 @@ public enum JournalEntry: Codable, Hashable, Sendable {
         case .addressDeleted(let was): .addressDel(was)
         case .neighbourAdded(let neighbour): .neighAdd(neighbour)
         case .neighbourDeleted(let was): .neighDel(was)
-        case .fileWritten(let path, let mode, _, _): .fileWrite(path, mode: mode)
+        case .fileWritten(let path, let mode, _, _, _, _): .fileWrite(path, mode: mode)
         }
     }
 
@@ -129,8 +133,9 @@ public enum JournalEntry: Codable, Hashable, Sendable {
         case .addressDeleted(let was): [.addressAdd(was)]
         case .neighbourAdded(let neighbour): [.neighDel(neighbour)]
         case .neighbourDeleted(let was): [.neighAdd(was)]
-        case .fileWritten(let path, _, let was, let wasMode):
+        case .fileWritten(let path, _, let was, let wasMode, let reload, _):
             [was == nil ? .fileRemove(path) : .fileWrite(path, mode: wasMode ?? 0o644)]
+                + (reload.map { [.exec($0)] } ?? [])
         }
     }
 

@@ -107,15 +107,7 @@ public enum JournalUndo {
             if let link, case .replaced(let index) = try match(link), claimed(entry, index) {
                 return .gone("\(link) is another link now, whose NIC ran the same: left alone")
             }
-            guard let commands else {
-                throw JournalUndoError("no command runner to run \(undo.joined(separator: " "))")
-            }
-            let output = try commands(ExecRequest(argv: undo, timeout: execUndoTimeout, input: input))
-            guard output.status == 0 else {
-                let text = (output.standardError + output.standardOutput).split(separator: "\n").suffix(3)
-                    .joined(separator: " | ")
-                throw JournalUndoError("\(undo.joined(separator: " ")) exited with status \(output.status): \(text)")
-            }
+            try run(undo, input: input, commands)
         case .linkUp(let link, _, let was):
             if let gone = try gone(link) { return gone }
             try network.setUp(link, was)
@@ -218,26 +210,50 @@ public enum JournalUndo {
         case .neighbourAdded(let neighbour):
             if let gone = try gone(neighbour.device) { return gone }
             guard try network.proxyNeighbours().contains(neighbour) else { return .gone("no such entry now") }
+            // An entry for a guest's address (on an uplink) that another NIC now answers for.
+            if let index = try matcher.link(neighbour.device)?.index, claimed(entry, index) {
+                return .gone("another NIC's journal has it now: left alone")
+            }
             try network.deleteProxyNeighbour(neighbour)
         case .neighbourDeleted(let was):
             if let gone = try gone(was.device) { return gone }
             if try network.proxyNeighbours().contains(was) { return .nothing }
             try network.addProxyNeighbour(was)
-        case .fileWritten(let path, _, let was, let wasMode):
-            guard let was else {
+        case .fileWritten(let path, _, let was, let wasMode, let reload, let link):
+            // A file named after a link outlives it, as a rule does: left to the NIC whose link
+            // has the name now and which wrote the same file.
+            if let link, case .replaced(let index) = try match(link), claimed(entry, index) {
+                return .gone("\(link) is another link now, whose NIC wrote the same file: left alone")
+            }
+            if let was {
+                guard let bytes = Data(base64Encoded: was) else {
+                    throw JournalUndoError("the journal's copy of \(path) is not base64")
+                }
+                let mode = wasMode ?? 0o644
+                try files.write(path, [UInt8](bytes), mode: mode, HostCall.fileWrite(path, mode: mode).description)
+            } else {
                 guard try files.read(path, HostCall.fileRemove(path).description) != nil else {
                     return .gone("no such file now")
                 }
                 try files.remove(path, HostCall.fileRemove(path).description)
-                return .done([.fileRemove(path)])
             }
-            guard let bytes = Data(base64Encoded: was) else {
-                throw JournalUndoError("the journal's copy of \(path) is not base64")
-            }
-            let mode = wasMode ?? 0o644
-            try files.write(path, [UInt8](bytes), mode: mode, HostCall.fileWrite(path, mode: mode).description)
+            // The file's reader takes it back.
+            if let reload { try run(reload, input: nil, commands) }
         }
         return .done(entry.undoCalls)
+    }
+
+    /// Runs an undo's command; a non-zero status is a failure with the end of its output.
+    private static func run(_ argv: [String], input: String?, _ commands: HookHost.Executor?) throws {
+        guard let commands else {
+            throw JournalUndoError("no command runner to run \(argv.joined(separator: " "))")
+        }
+        let output = try commands(ExecRequest(argv: argv, timeout: execUndoTimeout, input: input))
+        guard output.status == 0 else {
+            let text = (output.standardError + output.standardOutput).split(separator: "\n").suffix(3)
+                .joined(separator: " | ")
+            throw JournalUndoError("\(argv.joined(separator: " ")) exited with status \(output.status): \(text)")
+        }
     }
 
     struct JournalUndoError: Error, CustomStringConvertible {

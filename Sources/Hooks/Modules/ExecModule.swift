@@ -48,7 +48,17 @@ public enum ExecModule {
                             request, undo: undo, undoInput: options["undo_stdin"]?.stringValue,
                             link: options["link"]?.stringValue)
                     }
-                    guard let output = try args.outsideBudget(argv[0], run) else {
+                    // A timeout the call's ceiling cut short says so when it passes.
+                    let cut = args.ceilingLeft.map { $0 < .milliseconds(milliseconds) } ?? false
+                    let output: CommandRunner.Output?
+                    do {
+                        output = try args.outsideBudget(argv[0], run)
+                    } catch var error as HostNetError where cut && error.code == .command {
+                        error.detail =
+                            (error.detail ?? "") + " (its timeout_ms was cut to what was left of the call's ceiling)"
+                        throw error
+                    }
+                    guard let output else {
                         return [["status": 0, "stdout": "", "stderr": "", "dry_run": true]]
                     }
                     return [result(output)]
@@ -114,12 +124,13 @@ public enum ExecModule {
                     "unknown option '\(name)' (\(args.functionName) takes \(allowed.keys.sorted().joined(separator: ", ")))"
                 )
             }
+            // The type named in `allowed` says what the value must be.
             let fits: Bool =
-                switch (name, value) {
-                case ("timeout_ms", .integer): true
-                case ("stdin", .string), ("undo_stdin", .string), ("link", .string): true
-                case ("detach", .boolean): true
-                case ("undo", .array): true
+                switch value {
+                case .integer: type == "an integer"
+                case .string: type.hasPrefix("a string") || type == "a link name"
+                case .boolean: type == "a boolean"
+                case .array: type.hasPrefix("an argv")
                 default: false
                 }
             guard fits else {

@@ -6,8 +6,12 @@ import LuaKit
 /// there or removes what was not:
 ///
 /// ```lua
-/// file.write("/etc/bird/peers/" .. nic.INTERFACE .. ".conf", text, "0640")
+/// file.write("/etc/bird/peers/" .. nic.INTERFACE .. ".conf", text, "0640",
+///            { reload = { "/usr/sbin/birdc", "configure" } })
 /// ```
+///
+/// `reload` is the command that makes the file's reader take it: run after the write, and
+/// again after undo put the file back or removed it.
 public enum FileModule {
     public static let name = "taphouse.file"
 
@@ -24,7 +28,25 @@ public enum FileModule {
                         default:
                             throw args.badArgument(2, "the file's text (a string) expected, got \(args.typeName(2))")
                         }
-                    try context.requireHost(args.functionName).writeFile(path, bytes, mode: try mode(args, 3))
+                    let mode = try mode(args, 3)
+                    let options = try ExecModule.optionsTable(
+                        args, 4,
+                        allowed: [
+                            "reload": "an argv (a list of strings)", "timeout_ms": "an integer", "link": "a link name",
+                        ])
+                    let reload = try options["reload"].map { value in
+                        let milliseconds = options["timeout_ms"]?.integerValue ?? 5000
+                        guard (1...300_000).contains(milliseconds) else {
+                            throw args.badArgument(4, "timeout_ms must be 1-300000")
+                        }
+                        return ExecRequest(
+                            argv: try ExecModule.argv(value, args, 4, "reload"),
+                            timeout: ExecModule.clamped(.milliseconds(milliseconds), args))
+                    }
+                    let host = try context.requireHost(args.functionName)
+                    _ = try args.outsideBudget(reload?.argv[0] ?? "file.write") {
+                        try host.writeFile(path, bytes, mode: mode, reload: reload, link: options["link"]?.stringValue)
+                    }
                     return []
                 }
             ])

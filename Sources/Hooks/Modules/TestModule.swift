@@ -1,7 +1,8 @@
 import LuaKit
 
 /// `taphouse.test`, for hook spec files only: `case(name, spec)` registers a case where it is
-/// written (the file and line failures are reported at).
+/// written (the file and line failures are reported at); `join(list, ...)` is the lists one after
+/// the other (expected calls built from parts).
 ///
 /// ```lua
 /// local test = require "taphouse.test"
@@ -26,7 +27,19 @@ public enum TestModule {
                     let (file, line) = args.caller ?? ("?", 0)
                     collector.cases.append(HookSpecCase(name: name, file: file, line: line, table: table))
                     return []
-                }
+                },
+                // Expected calls built from parts (the set-up, the hook's own, the undo's).
+                "join": { args in
+                    var joined: [LuaValue] = []
+                    for position in 1...max(1, args.count) {
+                        switch try args.table(position) {
+                        case .array(let list): joined += list
+                        case .map(let fields) where fields.isEmpty: break
+                        default: throw args.badArgument(position, "a list expected")
+                        }
+                    }
+                    return [.array(joined)]
+                },
             ])
     }
 }

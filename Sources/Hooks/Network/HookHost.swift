@@ -23,6 +23,11 @@ public final class HookHost {
     /// then what is there is taphouse's, not the admin's, even while no tap uses it (that NIC's
     /// tap died with its qemu and its journal awaits undo).
     public var claimedElsewhere: JournalUndo.Claims = { _, _ in false }
+    /// Whether another NIC's journal made this change (a file bound to a link at this path, a
+    /// proxy entry): left by a NIC whose tap died with its qemu and whose journal awaits undo.
+    /// What is there is then taphouse's, not the admin's: this NIC takes it as its own (its undo
+    /// removes it, and the other NIC's undo leaves it to this one).
+    public var madeElsewhere: (JournalEntry) -> Bool = { _ in false }
     /// Every change asked for, one line each, in order.
     public private(set) var calls: [HookCallLine] = []
     /// Where `file.write` may write.
@@ -321,7 +326,13 @@ public final class HookHost {
             // of its work, which its undo is for.
             try journal.append(contentsOf: identities + [entry])
         }
-        return try executor(request)
+        do {
+            return try executor(request)
+        } catch var error as HostNetError {
+            // In the words of every other host call.
+            error.operation = HostCall.exec(request.argv).description
+            throw error
+        }
     }
 
     /// A call that changes nothing (what it asks for is there already): shown, not journaled.
@@ -395,13 +406,16 @@ public final class HookHost {
     }
 
     /// Adds a proxy entry; one that is there already is left as it is (as the kernel answers a
-    /// second `ip neigh add proxy`), so a post-migration `up` may add what its pre one did.
+    /// second `ip neigh add proxy`), so a post-migration `up` may add what its pre one did. One
+    /// another NIC's journal added (a NIC whose tap died) is taken as this NIC's.
     public func addProxyNeighbour(_ neighbour: ProxyNeighbour) throws {
         try visible(neighbour.device, HostCall.neighAdd(neighbour).description)
-        if try proxyNeighbours().contains(neighbour) { return try unchanged(.neighAdd(neighbour)) }
-        try change(.neighbourAdded(neighbour: neighbour)) { () throws(HostNetError) in
-            try network.addProxyNeighbour(neighbour)
+        let entry = JournalEntry.neighbourAdded(neighbour: neighbour)
+        if try proxyNeighbours().contains(neighbour) {
+            guard madeElsewhere(entry) else { return try unchanged(.neighAdd(neighbour)) }
+            return try change(entry) {}
         }
+        try change(entry) { () throws(HostNetError) in try network.addProxyNeighbour(neighbour) }
     }
 
     public func deleteProxyNeighbour(_ neighbour: ProxyNeighbour) throws {
@@ -416,20 +430,50 @@ public final class HookHost {
     }
 
     /// Writes a whole file under a folder the node allows, journaled with what it held (undo
-    /// puts that back, or removes a file that was not there). The same bytes and mode as now
-    /// change nothing.
-    public func writeFile(_ path: String, _ bytes: [UInt8], mode: Int) throws {
+    /// puts that back, or removes a file that was not there), then runs `reload` (the command
+    /// that makes the file's reader take it; undo runs it again after its own change). The same
+    /// bytes and mode as now change nothing and reload nothing.
+    public func writeFile(
+        _ path: String, _ bytes: [UInt8], mode: Int, reload: ExecRequest? = nil, link: String? = nil
+    ) throws {
         let operation = HostCall.fileWrite(path, mode: mode).description
+        try visible(link, operation)
         try files.check(path, operation)
         guard bytes.count <= ConfinedFiles.maximumBytes else {
             throw HostNetError(
                 .invalid, operation,
                 detail: "\(bytes.count) bytes, over the \(ConfinedFiles.maximumBytes) a write may be")
         }
-        let was = try files.read(path, operation)
-        if was == FileContents(bytes: bytes, mode: mode) { return try unchanged(.fileWrite(path, mode: mode)) }
+        var was = try files.read(path, operation)
+        // Left by a NIC whose tap is gone: this NIC's now, even if it holds the same text, so
+        // that NIC's undo leaves it and this one's removes it.
+        if let link, was != nil,
+            madeElsewhere(.fileWritten(path: path, mode: mode, was: nil, wasMode: nil, link: link))
+        {
+            was = nil
+        } else if was == FileContents(bytes: bytes, mode: mode) {
+            return try unchanged(.fileWrite(path, mode: mode))
+        }
         let entry = JournalEntry.fileWritten(
-            path: path, mode: mode, was: was.map { Data($0.bytes).base64EncodedString() }, wasMode: was?.mode)
+            path: path, mode: mode, was: was.map { Data($0.bytes).base64EncodedString() }, wasMode: was?.mode,
+            reload: reload?.argv, link: link)
         try change(entry) { () throws(HostNetError) in try files.write(path, bytes, mode: mode, operation) }
+        guard let reload else { return }
+        calls.append(HookCallLine(call: HostCall.exec(reload.argv).description, kind: .call))
+        if dryRun { return }
+        let output: CommandRunner.Output
+        do {
+            output = try executor(reload)
+        } catch var error as HostNetError {
+            error.operation = HostCall.exec(reload.argv).description
+            throw error
+        }
+        guard output.status == 0 else {
+            let text = (output.standardError + output.standardOutput).split(separator: "\n").suffix(3)
+                .joined(separator: " | ")
+            throw HostNetError(
+                .command, HostCall.exec(reload.argv).description,
+                detail: "the reload after \(operation) exited with status \(output.status): \(text)")
+        }
     }
 }

@@ -167,6 +167,11 @@ public final class NetworkHookRunner {
             network: network, ovs: ovs, journal: journal, interface: interface, tap: staleUndone ? nil : tap,
             dryRun: dryRun, executor: executor, files: files)
         host.claimedElsewhere = claims(except: journalPath, network: network)
+        host.madeElsewhere = { [stateDirectory] entry in
+            Self.otherJournals(except: journalPath, stateDirectory: stateDirectory).contains { journal in
+                journal.changes.contains { Self.sameClaim($0.entry, entry) }
+            }
+        }
         let table = Self.nicTable(
             instance: instance, tags: tags, nic: nic, index: index, interface: interface, action: .up, phase: phase)
         do {
@@ -246,6 +251,9 @@ public final class NetworkHookRunner {
             x == y && vlan.vid == asked.vid
         case (.exec(_, let x?, let xInput, let xLink?), .exec(_, let y?, let yInput, let yLink?)):
             x == y && xInput == yInput && xLink == yLink
+        case (.fileWritten(let x, _, _, _, _, let xLink?), .fileWritten(let y, _, _, _, _, let yLink?)):
+            x == y && xLink == yLink
+        case (.neighbourAdded(let x), .neighbourAdded(let y)): x == y
         default: false
         }
     }

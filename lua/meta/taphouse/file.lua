@@ -11,6 +11,7 @@ local file = {}
 ---@param path string absolute
 ---@param text string
 ---@param mode? integer|string permission bits: an integer, or octal digits as `"0640"`; 0644 when nil
-function file.write(path, text, mode) end
+---@param options? taphouse.FileOptions
+function file.write(path, text, mode, options) end
 
 return file

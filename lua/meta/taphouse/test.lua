@@ -68,12 +68,18 @@ local test = {}
 ---@field phase? "pre"|"post" the migration phase
 ---@field exec? table<string, {status: integer?, stdout: string?, stderr: string?}> answers for `taphouse.exec.run`, by argv joined with spaces
 ---@field expect? taphouse.SpecExpect
----@field properties? false|{undo: boolean?, twice: boolean?} checks every case gets unless turned off: up then down restores the host, up twice is up once
+---@field properties? false|{undo: boolean?, twice: boolean?, replaced: boolean?, phases: boolean?} checks every case gets unless turned off (docs/hooks.md, section 6)
 ---@field skip? string why the case does not run now
+---@field without_site_hook? boolean the case is about a node with no hook for the NIC's mode: skipped where the hooks dir has one
 
 ---Declares a case of a hook spec.
 ---@param name string what the case shows, for the report
 ---@param spec taphouse.SpecCase
 function test.case(name, spec) end
+
+---The lists one after the other: expected calls built from parts.
+---@param ... string[]
+---@return string[]
+function test.join(...) end
 
 return test

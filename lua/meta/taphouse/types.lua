@@ -107,6 +107,12 @@
 ---@field table? taphouse.RoutingTable the main table when nil
 ---@field priority? integer nil lets the kernel choose on add, and matches any on delete
 
+---Options of `taphouse.file.write`.
+---@class taphouse.FileOptions
+---@field reload? string[] the command that makes the file's reader take it: run after the write, and after undo
+---@field timeout_ms? integer the reload's timeout, 1-300000; 5000 when nil
+---@field link? string the link the file is for (named after its tap): undo follows its identity
+
 ---An address of a link.
 ---@class taphouse.Address
 ---@field address string with its prefix length (`192.0.2.1/24`); a bare address is a host prefix

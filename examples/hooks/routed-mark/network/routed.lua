@@ -9,35 +9,29 @@
 ---     }
 ---
 --- and this hook puts the tap in the set. The host API has no nftables call, so it runs nft
---- through taphouse.exec (argv, absolute path, timeout). An exec is never undone by the
---- journal: this hook's own down takes the tap out of the set, and the journal's undo of the
---- routed part runs after it. Install as <hooks dir>/network/routed.lua.
+--- through taphouse.exec (argv, absolute path, timeout) with the command that undoes it: the
+--- journal takes the tap out of the set with the rest (at down, and when an up fails after
+--- it), so the hook needs no down of its own. Install as <hooks dir>/network/routed.lua.
 local base = require "taphouse.builtin.network.routed"
 local exec = require "taphouse.exec"
 
 local M = {}
 
---- Adds the tap to (`add`) or removes it from (`delete`) the set `marked_taps`.
+--- The nft command that adds the tap to (`add`) or removes it from (`delete`) `marked_taps`.
 ---@param action "add"|"delete"
 ---@param nic taphouse.Nic
+---@return string[]
 function M.nft(action, nic)
-  local result = exec.run(
-    { "/usr/sbin/nft", action, "element", "inet", "filter", "marked_taps", "{", nic.INTERFACE, "}" },
-    { timeout_ms = 2000 })
-  if result.status ~= 0 then
-    error(("nft %s element %s failed: %s"):format(action, nic.INTERFACE, result.stderr))
-  end
+  return { "/usr/sbin/nft", action, "element", "inet", "filter", "marked_taps", "{", nic.INTERFACE, "}" }
 end
 
 ---@param nic taphouse.Nic
 function M.up(nic)
   base.up(nic)
-  M.nft("add", nic)
-end
-
----@param nic taphouse.Nic
-function M.down(nic)
-  M.nft("delete", nic)
+  local result = exec.run(M.nft("add", nic), { timeout_ms = 2000, undo = M.nft("delete", nic), link = nic.INTERFACE })
+  if result.status ~= 0 then
+    error(("nft add element %s failed: %s"):format(nic.INTERFACE, result.stderr))
+  end
 end
 
 return M
