@@ -219,8 +219,9 @@ struct ExamplePortsKernelTests {
                 kill(id, SIGTERM)
             }
         }
-        // bird goes to the background before its control socket listens: wait for it.
-        let deadline = ContinuousClock.now + .seconds(10)
+        // bird goes to the background before its control socket listens: wait for it (a bound for a
+        // bird that never comes up, generous because a loaded CI machine starts processes slowly).
+        let deadline = ContinuousClock.now + .seconds(60)
         while try BlockingCommand.run(
             [NetworkNamespace.ipPath, "netns", "exec", ns.name, "/usr/sbin/birdc", "-s", socket, "show", "status"],
             timeout: .seconds(10)
