@@ -12,8 +12,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The daemon: without Hummingbird's default traits (swift-configuration, full
+        // Foundation), which bring ICU's 34 MB data table into a static binary.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Lua 5.4 as Debian ships it, plus a header-only shim for what Swift cannot import.
@@ -42,7 +47,6 @@ let package = Package(
             name: "HostNet",
             dependencies: [
                 "CLinux",
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -73,6 +77,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The node daemon (`taphouse serve`): the HTTP/JSON API, one supervisor per instance,
+        // events, metrics.
+        .target(
+            name: "NodeDaemon",
+            dependencies: [
+                "Node", "QEMU", "QMP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "taphouse",
             dependencies: [
@@ -80,9 +97,12 @@ let package = Package(
                 "Hooks",
                 "QEMU",
                 "Node",
+                "NodeDaemon",
                 "HostNet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Prints figures and ratios against a raw-C-API baseline; run with `swift run -c release taphouse-bench`.
@@ -103,6 +123,8 @@ let package = Package(
         ),
         // `taphouse instance start` of a paused diskless instance with 2 bridged NICs against qemu
         // launched directly on pre-made taps; run as root: `swift run -c release taphouse-instancebench`.
+        // A qemu that misbehaves on its QMP socket, for the tests of what taphouse does then.
+        .executableTarget(name: "qmp-standin", path: "Tests/QMPStandIn"),
         .executableTarget(
             name: "taphouse-instancebench", dependencies: ["HostNet"], path: "Benchmarks/InstanceBenchmarks"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),

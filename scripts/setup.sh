@@ -6,7 +6,7 @@ set -euo pipefail
 
 # ebtables, arptables, iptables, nftables and bird2 are what the example ports of Ganeti sites'
 # scripts run (examples/hooks); their tests skip, saying so, where these are missing.
-packages=(liblua5.4-dev pkg-config qemu-system-x86 iproute2 openvswitch-switch ebtables arptables iptables nftables bird2)
+packages=(liblua5.4-dev pkg-config qemu-system-x86 iproute2 openvswitch-switch ebtables arptables iptables nftables bird2 curl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,38 @@ public protocol NodeHooks: AnyObject {
         _ instance: ConsoleInstanceView, default native: ConsoleDescription
     ) throws(HookError)
         -> ConsoleDescription
+    /// The setup the hooks run with (folders, state, budgets).
+    var setup: HookWorkerSetup { get }
+}
+
+extension NodeHooks {
+    /// Undoes the journal of NIC `index` without its hook: for a NIC whose settings (mode, MAC,
+    /// link) went with a runtime that no longer reads, so its hook's own `down` cannot be called.
+    /// Nothing to undo (no journal) is no error.
+    @discardableResult
+    public func undoJournal(instance: String, index: Int) throws(HookError) -> [HookCallLine] {
+        let path = Journal.path(stateDirectory: setup.stateDirectory, instance: instance, nicIndex: index)
+        let loaded: Journal?
+        do {
+            loaded = try Journal.load(path: path)
+        } catch {
+            var error = error
+            (error.instance, error.nicIndex) = (instance, index)
+            throw error
+        }
+        guard let journal = loaded else { return [] }
+        let outcome = setup.undo(journal)
+        guard outcome.failures.isEmpty else {
+            var hookFile: String?
+            if case .begin(let hook, _, _, _, _, _)? = journal.entries.first { hookFile = hook }
+            var error = HookError(
+                .host, "its journal could not be undone in full", instance: instance, nicIndex: index,
+                hookFile: hookFile)
+            error.undoFailures = outcome.failures
+            throw error
+        }
+        return outcome.lines
+    }
 }
 
 extension WorkerHooks: NodeHooks {}

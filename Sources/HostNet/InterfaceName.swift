@@ -1,5 +1,5 @@
 /// Linux interface name rules (`dev_valid_name`), checked before a name reaches the kernel.
-enum InterfaceName {
+public enum InterfaceName {
     /// Refuses names the kernel would refuse: empty, longer than 15 bytes (IFNAMSIZ - 1), `.` or
     /// `..`, or with `/`, `:`, whitespace or control characters. Non-ASCII names are refused too:
     /// the kernel takes any bytes, but no tool of ours makes such names and they are hard to type.
@@ -9,5 +9,10 @@ enum InterfaceName {
                 $0.isASCII && $0.value > 0x20 && $0.value != 0x7f && $0 != "/" && $0 != ":"
             })
         else { throw HostNetError(.invalid, operation(), detail: "\"\(name)\" is not an interface name") }
+    }
+
+    /// Whether the kernel could have made a link of this name (``check(_:_:)`` passes).
+    public static func isValid(_ name: String) -> Bool {
+        (try? check(name, "")) != nil
     }
 }

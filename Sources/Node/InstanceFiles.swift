@@ -1,24 +1,25 @@
 import QEMU
 
-/// Where an instance's state lives under the state directory (design section 3).
+/// One instance's files: ``StateDirectory``'s layout bound to a name, for the steps of an
+/// operation that pass it along.
 struct InstanceFiles {
-    let paths: NodePaths
+    let state: StateDirectory
     let name: String
 
-    var root: String { paths.stateDirectory }
-    var pidFile: String { paths.pidFile(name) }
-    var runtime: String { "\(root)/conf/\(name).runtime" }
-    /// The spec the instance was started from: hooks of a reboot get the same tags.
-    var spec: String { "\(root)/conf/\(name).spec" }
-    var nicFolder: String { "\(root)/nic/\(name)" }
-    func nicFile(_ index: Int) -> String { "\(nicFolder)/\(index)" }
-    var lock: String { "\(root)/lock/\(name)" }
-    var chroot: String { paths.chrootDirectory(name) }
-    /// The uid a pool instance runs as.
-    var uid: String { "\(root)/uid/\(name)" }
-    var uidPool: String { "\(root)/uid-pool" }
-    var quarantine: String { "\(root)/chroot-quarantine" }
-    var sockets: [String] {
-        [paths.qmpSocket(name), paths.eventsSocket(name), paths.serialSocket(name), paths.guestAgentSocket(name)]
-    }
+    var pidFile: String { state.pidFile(name) }
+    var runtime: String { state.runtime(name) }
+    var spec: String { state.spec(name) }
+    var starting: String { state.starting(name) }
+    var nicFolder: String { state.nicFolder(name) }
+    func nicFile(_ index: Int) -> String { state.nicFile(name, index) }
+    var journalFolder: String { state.journalFolder(name) }
+    func journal(_ index: Int) -> String { state.journal(name, nic: index) }
+    var lock: String { state.lock(name) }
+    var chroot: String { state.chrootDirectory(name) }
+    var uid: String { state.uid(name) }
+    var uidPool: String { state.uidPool }
+    var quarantine: String { state.quarantine }
+    var sockets: [String] { state.sockets(name) }
+    var qmpSocket: String { state.qmpSocket(name) }
+    var stopped: String { state.stopped(name) }
 }

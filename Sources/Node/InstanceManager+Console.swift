@@ -15,9 +15,9 @@ extension InstanceManager {
         let files = try self.files(name, "console")
         guard let data = FileManager.default.contents(atPath: files.runtime),
             let runtime = try? QemuRuntime.load(data, name: files.runtime).runtime
-        else { throw InstanceError(name, "console", step: "reading the runtime", "no such instance") }
+        else { throw InstanceError(.notFound, name, "console", step: "reading the runtime", "no such instance") }
         guard QemuProcess.find(pidFile: files.pidFile) != nil else {
-            throw InstanceError(name, "console", step: "finding qemu", "the instance is not running")
+            throw InstanceError(.notFound, name, "console", step: "finding qemu", "the instance is not running")
         }
         let spec = FileManager.default.contents(atPath: files.spec).flatMap { try? InstanceSpec.parse(json: $0) }
         let input = ConsoleInput(
@@ -28,7 +28,7 @@ extension InstanceManager {
             return try hookCalls.console(
                 ConsoleInstanceView(input, tags: spec?.tags ?? []), default: ConsoleRules.describe(input))
         } catch {
-            throw InstanceError(name, "console", step: "console policy hook", error.description)
+            throw InstanceError(name, "console", step: "console policy hook", caused: error, else: .hook)
         }
     }
 
@@ -43,17 +43,17 @@ extension InstanceManager {
     ) throws(InstanceError) -> SerialConsole.Ending {
         let files = try self.files(name, "console")
         guard QemuProcess.find(pidFile: files.pidFile) != nil else {
-            throw InstanceError(name, "console", step: "finding qemu", "the instance is not running")
+            throw InstanceError(.notFound, name, "console", step: "finding qemu", "the instance is not running")
         }
         do {
-            return try SerialConsole.attach(socket: paths.serialSocket(name), input: input, output: output) {
+            return try SerialConsole.attach(socket: state.serialSocket(name), input: input, output: output) {
                 connected()
                 return try resumeIfPaused(name) ? "Instance \(name) is paused, unpausing" : nil
             }
         } catch let error as InstanceError {
             throw error
         } catch {
-            throw InstanceError(name, "console", step: "attaching the serial console", "\(error)")
+            throw InstanceError(name, "console", step: "attaching the serial console", caused: error, else: .node)
         }
     }
 
@@ -77,7 +77,7 @@ extension InstanceManager {
         let lock = try locked(files, "console")
         defer { withExtendedLifetime(lock) {} }
         do {
-            let qmp = try QMPConnection.connect(path: paths.qmpSocket(name), timeout: .seconds(10))
+            let qmp = try QMPConnection.connect(path: state.qmpSocket(name), timeout: .seconds(10))
             defer { qmp.close() }
             guard case .object(let status) = try qmp.execute("query-status"),
                 case .string(let state)? = status["status"], ["paused", "prelaunch"].contains(state)
@@ -85,7 +85,7 @@ extension InstanceManager {
             _ = try qmp.execute("cont")
             return true
         } catch {
-            throw InstanceError(name, "console", step: "resuming the CPUs", "\(error)")
+            throw InstanceError(name, "console", step: "resuming the CPUs", caused: error, else: .qemu)
         }
     }
 }

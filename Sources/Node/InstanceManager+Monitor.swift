@@ -11,12 +11,12 @@ extension InstanceManager {
     ) throws(InstanceError) -> QMPSession {
         let files = try self.files(name, "monitor")
         guard QemuProcess.find(pidFile: files.pidFile) != nil else {
-            throw InstanceError(name, "monitor", step: "finding qemu", "the instance is not running")
+            throw InstanceError(.notFound, name, "monitor", step: "finding qemu", "the instance is not running")
         }
         do {
-            return try QMPSession.open(path: paths.eventsSocket(name), timeout: .seconds(10), handler: handler)
+            return try QMPSession.open(path: state.eventsSocket(name), timeout: .seconds(10), handler: handler)
         } catch {
-            throw InstanceError(name, "monitor", step: "connecting QMP", error.description)
+            throw InstanceError(name, "monitor", step: "connecting QMP", caused: error, else: .qemu)
         }
     }
 }

@@ -11,7 +11,7 @@ import SystemPackage
 /// Every operation on an instance holds its lock; a failed start undoes everything it did (qemu,
 /// hook journals, taps, files) before it reports the step that failed.
 public final class InstanceManager {
-    public let paths: NodePaths
+    public let state: StateDirectory
     public let hooks: HookDirectories
     /// The uids `security_model=pool` instances run as.
     public let uidPool: UIDPool
@@ -32,7 +32,7 @@ public final class InstanceManager {
         qemuBinaries: Set<String> = InstanceManager.defaultQemuBinaries, workers: HookWorkerPool? = nil,
         hookLimits: LuaLimits = HookSandbox.defaultLimits, logger: Logger
     ) {
-        paths = NodePaths(stateDirectory: stateDirectory)
+        state = StateDirectory(stateDirectory)
         self.uidPool = uidPool
         self.qemuBinaries = qemuBinaries
         self.hooks = hooks
@@ -45,7 +45,7 @@ public final class InstanceManager {
 
     /// Plans `spec`, saves its runtime and launches it; with `paused`, the CPUs stay stopped.
     public func start(_ spec: InstanceSpec, specText: [UInt8], paused: Bool) async throws(InstanceError) {
-        let files = InstanceFiles(paths: paths, name: spec.name)
+        let files = InstanceFiles(state: state, name: spec.name)
         let lock = try locked(files, "start")
         defer { withExtendedLifetime(lock) {} }
         try reconcile(files, "start")
@@ -53,169 +53,26 @@ public final class InstanceManager {
         do {
             try spec.hvparams.checkOnNode(LocalNodeFacts.make(features: features))
         } catch {
-            throw InstanceError(spec.name, "start", step: "checking the node", error.description)
+            throw InstanceError(.node, spec.name, "start", step: "checking the node", error.description)
         }
         let plan: QemuPlan
         do {
-            plan = try QemuPlanner.plan(spec, features: features, paths: paths)
+            plan = try QemuPlanner.plan(spec, features: features, paths: state)
         } catch {
-            throw InstanceError(spec.name, "start", step: "planning", error.description)
+            throw InstanceError(.invalidSpec, spec.name, "start", step: "planning", error.description)
         }
         var rollback = Rollback()
         do {
+            try write(Array("\(getpid())\n".utf8), to: files.starting, &rollback)
             try write(specText, to: files.spec, &rollback)
             try write(Array(plan.runtime.serialized()), to: files.runtime, &rollback)
         } catch {
-            var failure = InstanceError(spec.name, "start", step: "saving the runtime", "\(error)")
+            var failure = InstanceError(.state, spec.name, "start", step: "saving the runtime", "\(error)")
             failure.undoFailures = rollback.run()
             throw failure
         }
         try launch(files, plan.runtime, features: features, tags: spec.tags, paused: paused, "start", rollback)
-    }
-
-    /// Starts from a saved runtime (a soft reboot, or a start whose runtime was kept).
-    private func launch(
-        _ files: InstanceFiles, _ runtime: QemuRuntime, features: QemuFeatures, tags: [String], paused: Bool,
-        _ operation: String, _ rollback: Rollback
-    ) throws(InstanceError) {
-        var rollback = rollback
-        var step = "opening taps"
-        func fail(_ message: String, qemuOutput: String? = nil) -> InstanceError {
-            var failure = InstanceError(files.name, operation, step: step, message, qemuOutput: qemuOutput)
-            failure.undoFailures = rollback.run()
-            return failure
-        }
-        let hv = runtime.hvparams
-        var taps: [Tap] = []
-        defer { for tap in taps { tap.close() } }
-        var lease: UIDLease?  // a pool uid stays locked until qemu runs under it
-        defer { lease?.unlock() }
-        do {
-            try FileManager.default.createDirectory(atPath: files.nicFolder, withIntermediateDirectories: true)
-            rollback.add("folder \(files.nicFolder)") { try FileManager.default.removeItem(atPath: files.nicFolder) }
-            for (index, nic) in runtime.nics.enumerated() {
-                step = "opening the tap of NIC \(index)"
-                let virtio = nic.hvinfo?.driver.hasPrefix("virtio-net") ?? false
-                let tap = try Tap.create(vnetHeader: true, queues: virtio ? hv.int("virtio_net_queues") : 1)
-                taps.append(tap)
-                try write(Array((tap.name + "\n").utf8), to: files.nicFile(index), &rollback)
-            }
-            step = "preparing the node"
-            var options = ExecutionOptions(taps: [], stopped: true)
-            // Read before qemu runs: a bad password file then costs no qemu. qemu refuses VNC and
-            // SPICE clients until set_password (`password=on`; no `disable-ticketing`).
-            var passwords: [(display: String, password: String)] = []
-            for display in ["vnc", "spice"] where !hv.string("\(display)_password_file").isEmpty {
-                let parameter = "\(display)_password_file"
-                passwords.append((display, try PasswordFile.read(hv.string(parameter), parameter: parameter)))
-            }
-            // vhost: one /dev/vhost-net fd per queue of each virtio NIC, handed over with the taps.
-            var vhost: [[FileDescriptor]] = Array(repeating: [], count: taps.count)
-            defer { for fd in vhost.joined() { try? fd.close() } }
-            if hv.bool("vhost_net") {
-                guard FileManager.default.fileExists(atPath: "/dev/vhost-net") else {
-                    throw NodeError(.file, "vhost_net is on, but this node has no /dev/vhost-net")
-                }
-                for (index, nic) in runtime.nics.enumerated() where nic.hvinfo?.driver.hasPrefix("virtio-net") ?? false
-                {
-                    for _ in taps[index].fds {
-                        vhost[index].append(
-                            try FileDescriptor.open("/dev/vhost-net", .readWrite, options: [.closeOnExec]))
-                    }
-                }
-            }
-            switch hv.string("security_model") {
-            case "user":
-                let user = hv.string("security_domain")
-                guard getpwnam(user) != nil else {
-                    throw NodeError(.file, "security_domain user \(user) does not exist")
-                }
-                options.user = user
-            case "pool":
-                let taken = try UIDLease.take(from: uidPool, folder: files.uidPool)
-                lease = taken
-                rollback.add("uid \(taken.uid)") { UIDLease.release(taken.uid, folder: files.uidPool) }
-                let lease = taken
-                try write(Array("\(lease.uid)\n".utf8), to: files.uid, &rollback)
-                options.user = lease.user
-            default: break
-            }
-            if hv.bool("use_chroot") {
-                // 0700, as Ganeti: qemu enters it as root before it drops to its user.
-                try FileManager.default.createDirectory(
-                    atPath: files.chroot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                options.chroot = files.chroot
-            }
-            for socket in files.sockets + [files.pidFile] { unlink(socket) }
-            try FileManager.default.createDirectory(
-                atPath: (files.pidFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try FileManager.default.createDirectory(
-                atPath: (paths.qmpSocket(files.name) as NSString).deletingLastPathComponent,
-                withIntermediateDirectories: true)
-            // qemu gets the tap (and vhost) fds as 3, 4, ... in NIC order, and no other
-            // descriptor of ours.
-            var passing: [Int32] = []
-            func handOver(_ fd: FileDescriptor) -> Int32 {
-                passing.append(fd.rawValue)
-                return Int32(2 + passing.count)
-            }
-            options.taps = zip(taps, vhost).map { tap, vhostFds in
-                TapHandles(fds: tap.fds.map(handOver), vhostFds: vhostFds.map(handOver))
-            }
-            let argv = try QemuPlanner.commandLine(runtime, features: features, options: options)
-
-            // qemu starts with its CPUs stopped (-S), so the NICs' up hooks run while it
-            // initialises: no guest code runs before they all succeeded, and a failed one kills it.
-            step = "launching qemu"
-            let launcher = try BlockingCommand.spawn(argv, passing: passing)
-            rollback.add("qemu") {
-                // The launcher returns once qemu daemonized (or failed): only then is the pid file
-                // there to say which process to stop.
-                _ = try? launcher.wait(timeout: .seconds(60))
-                if let qemu = QemuProcess.find(pidFile: files.pidFile) { _ = qemu.terminate(grace: .seconds(2)) }
-            }
-            for (index, nic) in runtime.nics.enumerated() {
-                step = "NIC \(index) up hook"
-                let call = NICHookCall(
-                    action: .up, instance: files.name, tags: tags, nic: nic, index: index, interface: taps[index].name)
-                _ = try hookCalls.nic(call)
-                rollback.add("NIC \(index) down hook") { [hookCalls] in
-                    var down = call
-                    down.action = .down
-                    _ = try hookCalls.nic(down)
-                }
-            }
-            step = "launching qemu"
-            let output = try launcher.wait(timeout: .seconds(60))
-            guard output.status == 0 else {
-                throw fail("exit status \(output.status)", qemuOutput: output.standardError)
-            }
-            for tap in taps { tap.close() }  // qemu holds them now; the taps go when it exits
-            guard let qemu = QemuProcess.find(pidFile: files.pidFile) else {
-                throw fail(
-                    "qemu exited without a live process behind \(files.pidFile)", qemuOutput: output.standardError)
-            }
-
-            step = "connecting QMP"
-            let qmp = try QMPConnection.connect(path: paths.qmpSocket(files.name), timeout: .seconds(10))
-            defer { qmp.close() }
-            for (display, password) in passwords {
-                step = "setting the \(display == "vnc" ? "VNC" : "SPICE") password"
-                _ = try qmp.execute(
-                    "set_password", arguments: ["protocol": .string(display), "password": .string(password)])
-            }
-            if !paused {
-                step = "resuming the CPUs"
-                _ = try qmp.execute("cont")
-            }
-            logger.info("instance started", metadata: ["instance": "\(files.name)", "pid": "\(qemu.pid)"])
-        } catch let error as InstanceError {
-            throw error
-        } catch let error as HookError {
-            throw fail(error.description)
-        } catch {
-            throw fail("\(error)")
-        }
+        unlink(files.starting)
     }
 
     // MARK: - Stop, reboot, cleanup
@@ -226,7 +83,9 @@ public final class InstanceManager {
         let files = try self.files(name, "stop")
         let lock = try locked(files, "stop")
         defer { withExtendedLifetime(lock) {} }
-        guard exists(files) else { throw InstanceError(name, "stop", step: "finding it", "no such instance") }
+        guard exists(files) else {
+            throw InstanceError(.notFound, name, "stop", step: "finding it", "no such instance")
+        }
         try halt(files, force: force, timeout: timeout, "stop")
         try clean(files, "stop")
     }
@@ -238,19 +97,26 @@ public final class InstanceManager {
         let lock = try locked(files, "reboot")
         defer { withExtendedLifetime(lock) {} }
         guard let data = FileManager.default.contents(atPath: files.runtime) else {
-            throw InstanceError(name, "reboot", step: "reading the runtime", "no runtime at \(files.runtime)")
+            throw InstanceError(.state, name, "reboot", step: "reading the runtime", "no runtime at \(files.runtime)")
         }
         let runtime: QemuRuntime
         do {
             runtime = try QemuRuntime.load(data, name: files.runtime).runtime
         } catch {
-            throw InstanceError(name, "reboot", step: "reading the runtime", error.description)
+            throw InstanceError(.state, name, "reboot", step: "reading the runtime", error.description)
         }
         let tags = savedTags(files)
         try halt(files, force: false, timeout: timeout, "reboot")
         try downNICs(files, runtime, tags: tags, "reboot")
         let features = try await probe(runtime.hvparams.string("kvm_path"), name, "reboot")
-        try launch(files, runtime, features: features, tags: tags, paused: false, "reboot", Rollback())
+        var rollback = Rollback()
+        do {
+            try write(Array("\(getpid())\n".utf8), to: files.starting, &rollback)
+        } catch {
+            throw InstanceError(.state, name, "reboot", step: "marking the start", "\(error)")
+        }
+        try launch(files, runtime, features: features, tags: tags, paused: false, "reboot", rollback)
+        unlink(files.starting)
     }
 
     /// Clears what a dead instance left (its NICs' journals are undone, its files removed);
@@ -260,85 +126,197 @@ public final class InstanceManager {
         let lock = try locked(files, "cleanup")
         defer { withExtendedLifetime(lock) {} }
         if let qemu = QemuProcess.find(pidFile: files.pidFile) {
-            throw InstanceError(name, "cleanup", step: "checking qemu", "qemu runs (pid \(qemu.pid)): stop it first")
+            throw InstanceError(
+                .busy, name, "cleanup", step: "checking qemu", "qemu runs (pid \(qemu.pid)): stop it first")
         }
-        guard exists(files) else { throw InstanceError(name, "cleanup", step: "finding it", "no such instance") }
+        guard exists(files) else {
+            throw InstanceError(.notFound, name, "cleanup", step: "finding it", "no such instance")
+        }
         try clean(files, "cleanup")
     }
 
     // MARK: - List and info
 
-    /// Every instance with state on this node, by name.
-    public func list() -> [InstanceInfo] {
-        let conf = (try? FileManager.default.contentsOfDirectory(atPath: paths.stateDirectory + "/conf")) ?? []
-        let names = Set(conf.filter { $0.hasSuffix(".runtime") }.map { String($0.dropLast(".runtime".count)) })
-        return names.sorted().compactMap { try? info($0, detailed: false) }
+    /// How long `info` waits for qemu in all (connect and every query): a qemu that hangs or
+    /// floods its socket delays the answer by this much, and the answer says what it missed.
+    public static let infoBound: Duration = .milliseconds(4500)
+    /// The same for each instance of `list`, which asks qemu one thing (paused or not).
+    public static let listBound: Duration = .seconds(2)
+
+    /// Every instance with state on this node, by name: those with a runtime, and those whose
+    /// runtime is gone but whose pid file or NIC files are not (listed in state `error`).
+    /// - Parameter askingQemu: whether a running instance's qemu is asked if it is paused (the
+    ///   daemon knows that from its events, and asks no qemu to list).
+    public func list(askingQemu: Bool = true) -> [InstanceInfo] {
+        func names(_ folder: String, suffix: String = "") -> [String] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            return entries.filter { $0.hasSuffix(suffix) }.map { String($0.dropLast(suffix.count)) }
+        }
+        let all = Set(
+            names(state.conf, suffix: ".runtime") + names(state.conf, suffix: ".starting") + names(state.pidFolder)
+                + names(state.nics)
+                + names(state.stoppedFolder))
+        return all.sorted().compactMap { try? info($0, detailed: false, askingQemu: askingQemu) }
     }
 
     /// The instance: its qemu, state, memory and vCPUs (from QMP when it runs), and its NICs.
-    public func info(_ name: String, detailed: Bool = true) throws(InstanceError) -> InstanceInfo {
+    ///
+    /// It answers within ``infoBound`` whatever qemu does; what qemu did not answer is said in
+    /// ``InstanceInfo/problem``. An instance whose runtime does not read is in state `error`,
+    /// with the file and the reason.
+    public func info(
+        _ name: String, detailed: Bool = true, askingQemu: Bool = true
+    ) throws(InstanceError) -> InstanceInfo {
         let files = try self.files(name, "info")
-        guard let data = FileManager.default.contents(atPath: files.runtime),
-            let runtime = try? QemuRuntime.load(data, name: files.runtime).runtime
-        else { throw InstanceError(name, "info", step: "reading the runtime", "no such instance") }
-        var info = InstanceInfo(
-            name: name, pid: nil, state: .stopped, memoryMiB: nil, vcpus: nil,
-            nics: runtime.nics.enumerated().map { index, nic in
-                let journal = try? Journal.load(
-                    path: Journal.path(stateDirectory: paths.stateDirectory, instance: name, nicIndex: index))
-                var hook: String?
-                var version: String?
-                if case .begin(let file, let hash, _, _, _, _)? = journal?.entries.first {
-                    (hook, version) = (file, hash)
-                }
-                let tap = (try? String(contentsOfFile: files.nicFile(index), encoding: .utf8))?
-                    .trimmingCharacters(in: .whitespacesAndNewlines)
-                return InstanceInfo.NIC(
-                    index: index, tap: tap, mode: nic.mode, link: nic.link, mac: nic.mac, hook: hook,
-                    hookVersion: version)
-            })
+        var info = InstanceInfo(name: name, pid: nil, state: .stopped, memoryMiB: nil, vcpus: nil, nics: [])
+        info.reason = stopReason(files)
+        var runtime: QemuRuntime?
+        if let data = FileManager.default.contents(atPath: files.runtime) {
+            do {
+                runtime = try QemuRuntime.load(data, name: files.runtime).runtime
+            } catch {
+                (info.state, info.problem) = (.error, "\(error)")
+            }
+        } else if info.reason != nil && !exists(files, besidesTheStopRecord: true) {
+            return info
+        } else if exists(files) {
+            (info.state, info.problem) = (.error, "\(files.runtime): missing")
+        } else {
+            throw InstanceError(.notFound, name, "info", step: "reading the runtime", "no such instance")
+        }
+        info.nics = nicIndexes(files, runtime).map { index in
+            let nic = runtime?.nics[index]
+            let journal = try? Journal.load(
+                path: files.journal(index))
+            var hook: String?
+            var version: String?
+            if case .begin(let file, let hash, _, _, _, _)? = journal?.entries.first {
+                (hook, version) = (file, hash)
+            }
+            return InstanceInfo.NIC(
+                index: index, tap: tapName(files, index), mode: nic?.mode, link: nic?.link, mac: nic?.mac,
+                hook: hook, hookVersion: version)
+        }
         guard let qemu = QemuProcess.find(pidFile: files.pidFile) else { return info }
         info.pid = qemu.pid
-        info.state = .running
-        guard let qmp = try? QMPConnection.connect(path: paths.qmpSocket(name), timeout: .seconds(5)) else {
-            return info
-        }
-        defer { qmp.close() }
-        if case .object(let status)? = try? qmp.execute("query-status"), status["running"] == .bool(false) {
-            info.state = .paused
-        }
-        if detailed {
-            if case .object(let memory)? = try? qmp.execute("query-memory-size-summary"),
-                case .int(let bytes)? = memory["base-memory"]
-            {
-                info.memoryMiB = Int(bytes >> 20)
+        if info.state != .error { info.state = .running }
+        guard askingQemu else { return info }
+        let deadline = Deadline(after: detailed ? Self.infoBound : Self.listBound)
+        var unanswered: [String] = []
+        do {
+            let qmp = try QMPConnection.connect(path: state.qmpSocket(name), deadline: deadline)
+            defer { qmp.close() }
+            qmp.onWarning = { [logger] in logger.warning("\($0)", metadata: ["instance": "\(name)"]) }
+            func ask(_ command: String) -> JSONValue? {
+                do {
+                    return try qmp.execute(command, deadline: deadline)
+                } catch {
+                    unanswered.append(error.description)
+                    return nil
+                }
             }
-            if case .array(let cpus)? = try? qmp.execute("query-cpus-fast") { info.vcpus = cpus.count }
+            if case .object(let status)? = ask("query-status"), status["running"] == .bool(false),
+                info.state == .running
+            {
+                info.state = .paused
+            }
+            if detailed {
+                if case .object(let memory)? = ask("query-memory-size-summary"),
+                    case .int(let bytes)? = memory["base-memory"]
+                {
+                    info.memoryMiB = Int(bytes >> 20)
+                }
+                if case .array(let cpus)? = ask("query-cpus-fast") { info.vcpus = cpus.count }
+            }
+        } catch {
+            unanswered.append(error.description)
+        }
+        if !unanswered.isEmpty {
+            let said = "qemu did not answer: " + unanswered.joined(separator: "; ")
+            info.problem = info.problem.map { $0 + "; " + said } ?? said
         }
         return info
+    }
+
+    /// The NICs an instance has: its runtime's, or where that does not read, those a NIC file
+    /// or a journal is left for.
+    private func nicIndexes(_ files: InstanceFiles, _ runtime: QemuRuntime?) -> [Int] {
+        if let runtime { return Array(runtime.nics.indices) }
+        let folders = [files.nicFolder, files.journalFolder]
+        let entries = folders.flatMap { (try? FileManager.default.contentsOfDirectory(atPath: $0)) ?? [] }
+        return Set(entries.compactMap { Int($0) }.filter { $0 >= 0 }).sorted()
+    }
+
+    /// The tap a NIC file names, if it names one the kernel could have made: a garbage file is
+    /// no name, so that nothing is done to a link it happens to spell.
+    private func tapName(_ files: InstanceFiles, _ index: Int) -> String? {
+        guard let text = try? String(contentsOfFile: files.nicFile(index), encoding: .utf8) else { return nil }
+        let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return InterfaceName.isValid(name) ? name : nil
     }
 
     // MARK: - Steps shared by the verbs
 
     func files(_ name: String, _ operation: String) throws(InstanceError) -> InstanceFiles {
         guard HostName.problem(name) == nil else {
-            throw InstanceError(name, operation, step: "checking the name", "not a valid instance name")
+            throw InstanceError(.invalidSpec, name, operation, step: "checking the name", "not a valid instance name")
         }
-        return InstanceFiles(paths: paths, name: name)
+        return InstanceFiles(state: state, name: name)
     }
 
     func locked(_ files: InstanceFiles, _ operation: String) throws(InstanceError) -> InstanceLock {
         do {
             return try InstanceLock.acquire(files.lock, timeout: .seconds(30))
         } catch {
-            throw InstanceError(files.name, operation, step: "taking the instance lock", error.description)
+            throw InstanceError(.busy, files.name, operation, step: "taking the instance lock", error.description)
         }
     }
 
-    private func exists(_ files: InstanceFiles) -> Bool {
-        [files.runtime, files.pidFile, files.nicFolder, files.uid].contains {
-            FileManager.default.fileExists(atPath: $0)
+    private func exists(_ files: InstanceFiles, besidesTheStopRecord: Bool = false) -> Bool {
+        ([files.runtime, files.pidFile, files.nicFolder, files.uid, files.starting]
+            + (besidesTheStopRecord ? [] : [files.stopped]))
+            .contains { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Rolls back a start that was cut short: its marker stayed and the process that made it is
+    /// gone (its instance lock is free). Its qemu is killed, its NICs' journals undone, its files
+    /// removed: nothing of it is left. False when no start of it was cut short (none, or one
+    /// still under way).
+    public func rollBackInterruptedStart(_ name: String) throws(InstanceError) -> Bool {
+        let files = try self.files(name, "roll back a start")
+        guard FileManager.default.fileExists(atPath: files.starting),
+            let lock = try? InstanceLock.acquire(files.lock, timeout: .zero)
+        else { return false }
+        defer { withExtendedLifetime(lock) {} }
+        // It may have ended (well or not) while the lock was waited for.
+        guard FileManager.default.fileExists(atPath: files.starting) else { return false }
+        logger.warning("rolling back a start that was cut short", metadata: ["instance": "\(name)"])
+        try halt(files, force: true, timeout: .zero, "roll back a start")
+        try clean(files, "roll back a start")
+        return true
+    }
+
+    /// Waits until the instance's qemu is gone (it is exiting by itself), up to `timeout`; true
+    /// when none runs.
+    public func awaitEnd(_ name: String, timeout: Duration) -> Bool {
+        guard let qemu = QemuProcess.find(pidFile: state.pidFile(name)) else { return true }
+        return qemu.waitForExit(timeout)
+    }
+
+    /// Records why an instance that ended by itself is stopped (its files already cleaned):
+    /// it stays listed as `stopped` with the reason until started again or cleaned up.
+    public func recordStop(_ name: String, reason: String) throws(InstanceError) {
+        let files = try self.files(name, "record its stop")
+        do {
+            try FileManager.default.createDirectory(atPath: state.stoppedFolder, withIntermediateDirectories: true)
+            try Data((reason + "\n").utf8).write(to: URL(fileURLWithPath: files.stopped), options: .atomic)
+        } catch {
+            throw InstanceError(.state, name, "record its stop", step: "writing \(files.stopped)", "\(error)")
         }
+    }
+
+    private func stopReason(_ files: InstanceFiles) -> String? {
+        (try? String(contentsOfFile: files.stopped, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func probe(
@@ -348,14 +326,15 @@ public final class InstanceManager {
     {
         guard qemuBinaries.contains(qemu) else {
             throw InstanceError(
+                .node,
                 name, operation, step: "checking the node",
                 "hvparams.kvm_path: \(qemu) is not one of this node's qemu binaries (\(qemuBinaries.sorted().joined(separator: ", "))); a node adds one with --qemu-binary"
             )
         }
         do {
-            return try await QemuProbe.features(of: qemu, cache: paths.stateDirectory + "/cache")
+            return try await QemuProbe.features(of: qemu, cache: state.cache)
         } catch {
-            throw InstanceError(name, operation, step: "asking \(qemu) what it supports", "\(error)")
+            throw InstanceError(.node, name, operation, step: "asking \(qemu) what it supports", "\(error)")
         }
     }
 
@@ -363,12 +342,14 @@ public final class InstanceManager {
     /// cleared first, its NICs' journals undone.
     private func reconcile(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
         if let qemu = QemuProcess.find(pidFile: files.pidFile) {
-            throw InstanceError(files.name, operation, step: "checking qemu", "already running (pid \(qemu.pid))")
+            throw InstanceError(
+                .busy, files.name, operation, step: "checking qemu", "already running (pid \(qemu.pid))")
         }
         if exists(files) { try clean(files, operation) }
     }
 
-    /// Brings qemu down: ACPI (unless forced or acpi is off) up to `timeout`, then signals.
+    /// Brings qemu down: ACPI (unless forced or acpi is off) within `timeout` all told, QMP
+    /// included, then SIGTERM and SIGKILL whatever the QMP socket does.
     private func halt(
         _ files: InstanceFiles, force: Bool, timeout: Duration, _ operation: String
     ) throws(InstanceError) {
@@ -376,26 +357,30 @@ public final class InstanceManager {
         let runtime = FileManager.default.contents(atPath: files.runtime).flatMap {
             try? QemuRuntime.load($0).runtime
         }
-        if !force, runtime?.hvparams.bool("acpi") ?? true,
-            let qmp = try? QMPConnection.connect(path: paths.qmpSocket(files.name), timeout: .seconds(5))
-        {
-            _ = try? qmp.execute("system_powerdown")
-            qmp.close()
-            if qemu.waitForExit(timeout) { return }
-            logger.warning("ACPI powerdown timed out", metadata: ["instance": "\(files.name)"])
+        if !force, runtime?.hvparams.bool("acpi") ?? true {
+            let deadline = Deadline(after: timeout)
+            let metadata: Logger.Metadata = ["instance": "\(files.name)"]
+            do {
+                let qmp = try QMPConnection.connect(path: state.qmpSocket(files.name), deadline: deadline)
+                defer { qmp.close() }
+                qmp.onWarning = { [logger] in logger.warning("\($0)", metadata: metadata) }
+                _ = try qmp.execute("system_powerdown", deadline: deadline)
+                if qemu.waitForExit(deadline.remaining) { return }
+                logger.warning("ACPI powerdown timed out", metadata: metadata)
+            } catch {
+                // Not asked, so not waited for: the signals follow at once.
+                logger.warning("ACPI powerdown not sent: \(error)", metadata: metadata)
+            }
         }
         guard qemu.terminate(grace: .seconds(5)) else {
-            throw InstanceError(files.name, operation, step: "killing qemu", "pid \(qemu.pid) survived SIGKILL")
+            throw InstanceError(.qemu, files.name, operation, step: "killing qemu", "pid \(qemu.pid) survived SIGKILL")
         }
     }
 
     /// `down` for every NIC that has a journal or a tap file, then the instance's files.
     private func clean(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
-        if let data = FileManager.default.contents(atPath: files.runtime),
-            let runtime = try? QemuRuntime.load(data).runtime
-        {
-            try downNICs(files, runtime, tags: savedTags(files), operation)
-        }
+        let runtime = FileManager.default.contents(atPath: files.runtime).flatMap { try? QemuRuntime.load($0).runtime }
+        try downNICs(files, runtime, tags: savedTags(files), operation)
         var failures: [String] = []
         if FileManager.default.fileExists(atPath: files.chroot) {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: files.chroot)) ?? []
@@ -425,7 +410,9 @@ public final class InstanceManager {
         {
             UIDLease.release(uid, folder: files.uidPool)
         }
-        for path in files.sockets + [files.pidFile, files.runtime, files.spec, files.nicFolder, files.uid] {
+        for path in files.sockets + [
+            files.pidFile, files.runtime, files.spec, files.nicFolder, files.uid, files.stopped, files.starting,
+        ] {
             guard FileManager.default.fileExists(atPath: path) else { continue }
             do {
                 try FileManager.default.removeItem(atPath: path)
@@ -433,33 +420,43 @@ public final class InstanceManager {
                 failures.append("\(path): \(error)")
             }
         }
+        // Empty once every NIC's journal is undone; one left (its undo failed) keeps it.
+        rmdir(files.journalFolder)
         if !failures.isEmpty {
-            var error = InstanceError(files.name, operation, step: "removing its files", "some files stayed")
+            var error = InstanceError(.state, files.name, operation, step: "removing its files", "some files stayed")
             error.undoFailures = failures
             throw error
         }
     }
 
+    /// `down` for each NIC of `runtime` that has a journal or a tap file. Where the runtime does
+    /// not read, its NICs' settings are lost and no hook can be called for them: what their
+    /// journals hold is undone all the same.
     private func downNICs(
-        _ files: InstanceFiles, _ runtime: QemuRuntime, tags: [String], _ operation: String
+        _ files: InstanceFiles, _ runtime: QemuRuntime?, tags: [String], _ operation: String
     ) throws(InstanceError) {
         var failures: [String] = []
-        for (index, nic) in runtime.nics.enumerated() {
-            let journal = Journal.path(stateDirectory: paths.stateDirectory, instance: files.name, nicIndex: index)
-            let tap = (try? String(contentsOfFile: files.nicFile(index), encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            guard FileManager.default.fileExists(atPath: journal) || tap != nil else { continue }
+        for index in nicIndexes(files, runtime) {
+            let journal = files.journal(index)
+            let tap = tapName(files, index)
+            let hasNICFile = FileManager.default.fileExists(atPath: files.nicFile(index))
+            guard FileManager.default.fileExists(atPath: journal) || hasNICFile else { continue }
             do {
-                _ = try hookCalls.nic(
-                    NICHookCall(
-                        action: .down, instance: files.name, tags: tags, nic: nic, index: index, interface: tap ?? ""))
+                if let nic = runtime?.nics[index] {
+                    _ = try hookCalls.nic(
+                        NICHookCall(
+                            action: .down, instance: files.name, tags: tags, nic: nic, index: index,
+                            interface: tap ?? ""))
+                } else {
+                    try hookCalls.undoJournal(instance: files.name, index: index)
+                }
             } catch {
                 failures.append("NIC \(index): \(error)")
             }
             try? FileManager.default.removeItem(atPath: files.nicFile(index))
         }
         if !failures.isEmpty {
-            var error = InstanceError(files.name, operation, step: "NIC down hooks", "some NICs were not undone")
+            var error = InstanceError(.hook, files.name, operation, step: "NIC down hooks", "some NICs were not undone")
             error.undoFailures = failures
             throw error
         }
@@ -473,7 +470,7 @@ public final class InstanceManager {
     }
 
     /// Writes a state file atomically (temp, fsync, rename) and registers its removal.
-    private func write(_ bytes: [UInt8], to path: String, _ rollback: inout Rollback) throws {
+    func write(_ bytes: [UInt8], to path: String, _ rollback: inout Rollback) throws {
         let folder = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)

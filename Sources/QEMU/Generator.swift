@@ -3,14 +3,15 @@ struct Generator {
     let spec: InstanceSpec
     let hv: HVParams
     let features: QemuFeatures
-    let paths: NodePaths
+    let paths: StateDirectory
     let addresses: [String: [String]]
 
     var argv: [String] = []
     var nics: [NICSpec] = []
     var disks: [DiskSpec] = []
 
-    init(spec: InstanceSpec, hv: HVParams, features: QemuFeatures, paths: NodePaths, addresses: [String: [String]]) {
+    init(spec: InstanceSpec, hv: HVParams, features: QemuFeatures, paths: StateDirectory, addresses: [String: [String]])
+    {
         self.spec = spec
         self.hv = hv
         self.features = features

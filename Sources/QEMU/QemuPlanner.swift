@@ -11,7 +11,8 @@ public enum QemuPlanner {
     ///   interface name (Ganeti resolves those at generation too, so they are saved with the
     ///   runtime; a migration target keeps the source's address).
     public static func plan(
-        _ spec: InstanceSpec, features: QemuFeatures, paths: NodePaths, interfaceAddresses: [String: [String]] = [:]
+        _ spec: InstanceSpec, features: QemuFeatures, paths: StateDirectory,
+        interfaceAddresses: [String: [String]] = [:]
     ) throws(SpecError) -> QemuPlan {
         guard features.version >= QemuVersion.minimumSupported else {
             throw SpecError(

@@ -1,13 +1,26 @@
 /// A point in time after which a wait gives up, so that a sequence of waits (connect, greeting,
-/// capabilities) shares one budget instead of each getting the whole timeout.
-struct Deadline {
-    let instant: ContinuousClock.Instant
+/// capabilities, each command of an operation) shares one budget instead of each getting the
+/// whole timeout.
+public struct Deadline: Sendable {
+    public let instant: ContinuousClock.Instant
+    /// The budget it was made with, for messages ("no answer within 4 s").
+    public let budget: Duration
 
-    init(after duration: Duration) {
-        instant = ContinuousClock.now.advanced(by: max(duration, .zero))
+    public init(after duration: Duration) {
+        budget = max(duration, .zero)
+        instant = ContinuousClock.now.advanced(by: budget)
     }
 
-    var hasPassed: Bool { ContinuousClock.now >= instant }
+    public var hasPassed: Bool { ContinuousClock.now >= instant }
+
+    /// What is left of it, zero once it has passed.
+    public var remaining: Duration { max(instant - ContinuousClock.now, .zero) }
+
+    /// The earlier of this deadline and one `duration` from now: a step that must also fit a
+    /// shorter bound of its own.
+    public func capped(at duration: Duration) -> Deadline {
+        duration < remaining ? Deadline(after: duration) : self
+    }
 
     /// The time left as poll(2) wants it: rounded up, so a wait never ends before the deadline
     /// and then finds nothing left to wait for; 0 once it has passed.

@@ -8,7 +8,9 @@ import QEMU
 /// greeting wait and says so when it times out, and callers keep connections short on sockets
 /// they share (design §3).
 ///
-/// Every wait (connect, greeting, answer, event, even a write) is bounded by a timeout. After a
+/// Every wait (connect, greeting, answer, event, even a write) is bounded by a deadline that no
+/// stream of events or bytes extends: each message read is followed by a look at the clock. Events
+/// past a rate (``EventRateLimit``) are counted and dropped with one warning, not queued. After a
 /// command times out its late answer is recognised by its id and dropped, so the connection stays
 /// usable; after qemu closes the socket every call throws `.closed`, but events read before that
 /// are still handed out by ``waitForEvent(_:timeout:)``.
@@ -24,6 +26,10 @@ public final class QMPConnection {
     public private(set) var capabilities: [String] = []
     /// Called for each event as it is read, before it is queued for ``waitForEvent(_:timeout:)``.
     public var onEvent: ((QMPEvent) -> Void)?
+    /// Called once, when qemu first sends events faster than ``EventRateLimit`` takes them.
+    public var onWarning: ((String) -> Void)?
+    /// Events qemu sent past the rate, dropped.
+    public var droppedEvents: Int { rateLimit.dropped }
 
     /// Events kept for ``waitForEvent(_:timeout:)`` beyond this are dropped oldest first: a
     /// connection that only runs commands must not grow without bound with events nobody asks for.
@@ -38,6 +44,7 @@ public final class QMPConnection {
     private var abandoned: Set<String> = []
     /// Why the connection can no longer be used (EOF, ``close()``, a half-written request).
     private var broken: QMPError?
+    private var rateLimit = EventRateLimit()
 
     private init(socket: UnixSocket) {
         self.socket = socket
@@ -47,7 +54,12 @@ public final class QMPConnection {
     /// Connects to a QMP Unix socket, reads the greeting and negotiates capabilities
     /// (`qmp_capabilities`); every wait is bounded by `timeout`, which covers the whole exchange.
     public static func connect(path: String, timeout: Duration) throws(QMPError) -> QMPConnection {
-        let deadline = Deadline(after: timeout)
+        try connect(path: path, deadline: Deadline(after: timeout))
+    }
+
+    /// Connects as ``connect(path:timeout:)`` does, by `deadline`: an operation's first step.
+    public static func connect(path: String, deadline: Deadline) throws(QMPError) -> QMPConnection {
+        let timeout = deadline.budget
         let connection = QMPConnection(socket: try UnixSocket.connect(path: path, deadline: deadline))
         guard let greeting = try connection.readMessage(until: deadline, command: nil) else {
             throw QMPError(
@@ -58,7 +70,7 @@ public final class QMPConnection {
         }
         connection.qemuVersion = version
         connection.capabilities = capabilities
-        _ = try connection.run("qmp_capabilities", arguments: [:], deadline: deadline, timeout: timeout)
+        _ = try connection.run("qmp_capabilities", arguments: [:], deadline: deadline)
         return connection
     }
 
@@ -70,7 +82,14 @@ public final class QMPConnection {
     public func execute(
         _ command: String, arguments: [String: JSONValue] = [:], timeout: Duration = .seconds(10)
     ) throws(QMPError) -> JSONValue {
-        try run(command, arguments: arguments, deadline: Deadline(after: timeout), timeout: timeout)
+        try run(command, arguments: arguments, deadline: Deadline(after: timeout))
+    }
+
+    /// Runs a command as ``execute(_:arguments:timeout:)`` does, by an operation's `deadline`.
+    public func execute(
+        _ command: String, arguments: [String: JSONValue] = [:], deadline: Deadline
+    ) throws(QMPError) -> JSONValue {
+        try run(command, arguments: arguments, deadline: deadline)
     }
 
     /// Returns the first queued or next arriving event named `name` (e.g. "SHUTDOWN"), or throws
@@ -92,8 +111,9 @@ public final class QMPConnection {
     }
 
     private func run(
-        _ command: String, arguments: [String: JSONValue], deadline: Deadline, timeout: Duration
+        _ command: String, arguments: [String: JSONValue], deadline: Deadline
     ) throws(QMPError) -> JSONValue {
+        let timeout = deadline.budget
         if var broken {
             broken.command = command
             throw broken
@@ -108,7 +128,7 @@ public final class QMPConnection {
             throw QMPError(.timeout, "qemu took no request within \(timeout.shortText) on \(path)", command: command)
         }
         do {
-            return try awaitAnswer(to: id, command: command, deadline: deadline, timeout: timeout)
+            return try awaitAnswer(to: id, command: command, deadline: deadline)
         } catch {
             // Whatever ended the wait (a timeout, a line that is not QMP), the answer may still
             // come; its id marks it as one to drop.
@@ -117,16 +137,19 @@ public final class QMPConnection {
         }
     }
 
-    private func awaitAnswer(
-        to id: String, command: String, deadline: Deadline, timeout: Duration
-    ) throws(QMPError) -> JSONValue {
+    private func awaitAnswer(to id: String, command: String, deadline: Deadline) throws(QMPError) -> JSONValue {
         while true {
             guard let message = try readMessage(until: deadline, command: command) else {
-                throw QMPError(.timeout, "no answer within \(timeout.shortText) on \(path)", command: command)
+                var text = "no answer within \(deadline.budget.shortText) on \(path)"
+                if droppedEvents > 0 { text += " (\(droppedEvents) events dropped meanwhile)" }
+                throw QMPError(.timeout, text, command: command)
             }
             switch message {
             case .event(let event):
-                deliver(event)
+                if admit(event) {
+                    onEvent?(event)
+                    enqueue(event)
+                }
             case .success(id, let value):
                 return value
             case .failure(id, let errorClass, let description), .failure(nil, let errorClass, let description):
@@ -165,6 +188,7 @@ public final class QMPConnection {
             }
             switch message {
             case .event(let event):
+                guard admit(event) else { continue }
                 onEvent?(event)
                 if name == nil || event.name == name { return event }
                 enqueue(event)
@@ -178,9 +202,15 @@ public final class QMPConnection {
         }
     }
 
-    private func deliver(_ event: QMPEvent) {
-        onEvent?(event)
-        enqueue(event)
+    /// Whether `event` is within the rate; the first one past it is warned of.
+    private func admit(_ event: QMPEvent) -> Bool {
+        if rateLimit.admit(event.name) { return true }
+        if rateLimit.dropped == 1 {
+            onWarning?(
+                "qemu on \(path) sends \(event.name) events faster than \(Int(EventRateLimit.perSecond)) a second: "
+                    + "dropping what is past that, counted")
+        }
+        return false
     }
 
     private func enqueue(_ event: QMPEvent) {
@@ -189,8 +219,12 @@ public final class QMPConnection {
     }
 
     /// The next message, or nil at the deadline. EOF marks the connection closed for good.
+    ///
+    /// The clock is read before each message: a qemu that keeps sending (events without end, a
+    /// line that never ends) finds the deadline where a silent one does.
     private func readMessage(until deadline: Deadline, command: String?) throws(QMPError) -> QMPMessage? {
         while true {
+            if deadline.hasPassed { return nil }
             do {
                 if let line = try lines.nextLine() { return try QMPMessage.parse(line) }
             } catch {

@@ -13,6 +13,9 @@ public final class QMPSession: @unchecked Sendable {
     /// What the handler is told, on the session's thread.
     public enum Update: Sendable {
         case event(QMPEvent)
+        /// qemu sends events faster than the session takes them: said once; the rest are
+        /// counted (``droppedEvents``) and dropped.
+        case warning(String)
         /// The connection is over (qemu exited: `.closed`; or a protocol error); no update follows.
         case ended(QMPError)
     }
@@ -29,6 +32,11 @@ public final class QMPSession: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     /// The reader's thread: a handler that closes the session must not wait for itself.
     private var reader: pthread_t?
+    /// A warning the connection raised under `lock`, for the reader to hand out after it.
+    private var warning: String?
+
+    /// Events qemu sent past the rate, dropped.
+    public var droppedEvents: Int { lock.withLock { connection.droppedEvents } }
 
     /// How long the reader holds the connection per look for an event: the longest a command
     /// waits for its turn.
@@ -44,6 +52,8 @@ public final class QMPSession: @unchecked Sendable {
         path: String, timeout: Duration, handler: @escaping @Sendable (Update) -> Void
     ) throws(QMPError) -> QMPSession {
         let session = QMPSession(connection: try QMPConnection.connect(path: path, timeout: timeout))
+        // Called under the lock, by whichever thread read the event: kept for the reader.
+        session.connection.onWarning = { [unowned session] in session.warning = $0 }
         let thread = Thread { session.read(handler) }
         thread.name = "qmp \(path)"
         thread.start()
@@ -89,10 +99,13 @@ public final class QMPSession: @unchecked Sendable {
         defer { done.signal() }
         while true {
             turn.withLock { while waitingCommands > 0 { turn.wait() } }
-            let outcome: Result<QMPEvent, QMPError>? = lock.withLock {
-                guard open else { return nil }
-                return Result { () throws(QMPError) in try connection.nextEvent(timeout: Self.readSlice) }
+            let (outcome, warning): (Result<QMPEvent, QMPError>?, String?) = lock.withLock {
+                guard open else { return (nil, nil) }
+                let outcome = Result { () throws(QMPError) in try connection.nextEvent(timeout: Self.readSlice) }
+                defer { self.warning = nil }
+                return (outcome, self.warning)
             }
+            if let warning { handler(.warning(warning)) }
             switch outcome {
             case nil:
                 return

@@ -20,12 +20,16 @@ struct InstanceInfoCommand: AsyncParsableCommand {
             }
             print("name\t\(info.name)")
             print("state\t\(info.state.rawValue)")
+            if let reason = info.reason { print("reason\t\(reason)") }
             print("pid\t\(info.pid.map(String.init) ?? "-")")
             print("memory\t\(info.memoryMiB.map { "\($0) MiB" } ?? "-")")
             print("vcpus\t\(info.vcpus.map(String.init) ?? "-")")
+            if let problem = info.problem { print("problem\t\(problem)") }
             for nic in info.nics {
                 let hook = nic.hook.map { "\($0) (\(nic.hookVersion?.prefix(12) ?? ""))" } ?? "-"
-                print("nic \(nic.index)\t\(nic.tap ?? "-")\t\(nic.mode)\t\(nic.link ?? "-")\t\(nic.mac)\t\(hook)")
+                print(
+                    "nic \(nic.index)\t\(nic.tap ?? "-")\t\(nic.mode ?? "-")\t\(nic.link ?? "-")\t\(nic.mac ?? "-")\t\(hook)"
+                )
             }
         }
     }

@@ -16,9 +16,11 @@ struct InstanceListCommand: AsyncParsableCommand {
                 print(try InstanceInfoCommand.encode(instances))
             } else {
                 for instance in instances {
-                    print(
-                        [instance.name, instance.state.rawValue, instance.pid.map(String.init) ?? "-"].joined(
-                            separator: "\t"))
+                    // The problem, where there is one, last: the file and why it does not read.
+                    let fields = [instance.name, instance.state.rawValue, instance.pid.map(String.init) ?? "-"]
+                    // Why it stopped, where it ended by itself.
+                    let why = instance.problem ?? instance.reason
+                    print((fields + (why.map { [$0] } ?? [])).joined(separator: "\t"))
                 }
             }
         }

@@ -19,17 +19,23 @@ struct NodeOptions: ParsableArguments {
     )
     var qemuBinaries: [String] = []
 
-    func manager() throws -> InstanceManager {
-        // The verbs print what they did; the log carries warnings (a quarantined chroot, an ACPI
-        // powerdown that timed out).
-        var logger = Logger(label: "taphouse")
-        logger.logLevel = .warning
+    /// - Parameter logger: where the manager logs; by default warnings only, as the verbs print
+    ///   what they did and the log carries warnings (a quarantined chroot, an ACPI powerdown
+    ///   that timed out).
+    func manager(logger: Logger? = nil) throws -> InstanceManager {
+        var quiet = Logger(label: "taphouse")
+        quiet.logLevel = .warning
         return InstanceManager(
             stateDirectory: stateDirectory.resolved, hooks: hooks.directories, uidPool: try pool(),
-            qemuBinaries: InstanceManager.defaultQemuBinaries.union(qemuBinaries).union(
-                (ProcessInfo.processInfo.environment["TAPHOUSE_QEMU_BINARIES"] ?? "").split(separator: ":").map(
-                    String.init)),
-            workers: HookWorkerPool(.taphouse()), hookLimits: try hooks.limits(), logger: logger)
+            qemuBinaries: qemuBinaryList, workers: HookWorkerPool(.taphouse()), hookLimits: try hooks.limits(),
+            logger: logger ?? quiet)
+    }
+
+    /// The qemu binaries specs may name: the usual ones, --qemu-binary and $TAPHOUSE_QEMU_BINARIES.
+    var qemuBinaryList: Set<String> {
+        InstanceManager.defaultQemuBinaries.union(qemuBinaries).union(
+            (ProcessInfo.processInfo.environment["TAPHOUSE_QEMU_BINARIES"] ?? "").split(separator: ":").map(
+                String.init))
     }
 
     func pool() throws -> UIDPool {

@@ -75,7 +75,7 @@ struct PlanCommand: AsyncParsableCommand {
             }
             features = try await QemuProbe.features(of: qemu)
         }
-        let paths = NodePaths(stateDirectory: stateDirectory.resolved)
+        let paths = StateDirectory(stateDirectory.resolved)
         let planned = Result { () throws(SpecError) in
             try specification.hvparams.checkFeatures(features)
             return try QemuPlanner.plan(specification, features: features, paths: paths)

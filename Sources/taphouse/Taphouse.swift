@@ -7,6 +7,9 @@ struct Taphouse: AsyncParsableCommand {
         commandName: "taphouse",
         abstract: "A KVM node agent whose site policy lives in Lua 5.4 hooks.",
         version: TaphouseVersion.string,
-        subcommands: [PlanCommand.self, RuntimeCommand.self, HooksCommand.self, InstanceCommand.self, NodeCommand.self]
+        subcommands: [
+            PlanCommand.self, RuntimeCommand.self, HooksCommand.self, InstanceCommand.self, NodeCommand.self,
+            ServeCommand.self,
+        ]
     )
 }

@@ -70,7 +70,7 @@ struct NetworkHookRunnerTests {
         guard case .begin(_, let version, _, _, _, _) = journal.entries.first else {
             Issue.record("no begin entry"); return
         }
-        #expect(FileManager.default.fileExists(atPath: folder.path + "/state/journal/hooks/\(version).lua"))
+        #expect(FileManager.default.fileExists(atPath: folder.path + "/state/hook-versions/\(version).lua"))
     }
 
     @Test func downUndoesTheJournalAndLeavesTheHostAsBefore() throws {

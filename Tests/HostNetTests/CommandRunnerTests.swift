@@ -21,7 +21,7 @@ struct CommandRunnerTests {
         let error = await #expect(throws: HostNetError.self) {
             try await CommandRunner.run("/bin/sleep", ["31"], timeout: .milliseconds(200))
         }
-        #expect(error?.description == "/bin/sleep 31: no answer within 0.2 seconds")
+        #expect(error?.description == "/bin/sleep 31: no answer within 0.2 seconds; killed with its process group")
         // Killed, not left running: no `sleep 31` of this process remains. (Not a timed check:
         // with other suites busy, even a prompt kill can take seconds of wall time here.)
         let ours = String(getpid())

@@ -100,7 +100,7 @@ struct QemuAcceptsPlanTests {
         let spec = try InstanceSpec.parse(json: Array(specText.utf8))
         let features = try await QemuProbe.features(of: Self.qemu)
         try spec.hvparams.checkOnNode(LocalNodeFacts.make(features: features))
-        let plan = try QemuPlanner.plan(spec, features: features, paths: NodePaths(stateDirectory: state))
+        let plan = try QemuPlanner.plan(spec, features: features, paths: StateDirectory(state))
 
         let launch = try await CommandRunner.run(
             plan.argv[0], Array(plan.argv.dropFirst()) + ["-S"], timeout: .seconds(30))

@@ -425,7 +425,7 @@ struct DeviceIDTests {
                 "gives the device id nic-003fc157-66a8-4e6d, as nics[0].uuid does: uuids must differ in their first three groups"
             )
         ) {
-            try QemuPlanner.plan(spec, features: features, paths: NodePaths(stateDirectory: "/run/taphouse"))
+            try QemuPlanner.plan(spec, features: features, paths: StateDirectory("/run/taphouse"))
         }
     }
 }
@@ -441,7 +441,7 @@ struct NICArgumentTests {
             """
         let spec = try InstanceSpec.parse(json: Data(text.utf8))
         return try QemuPlanner.plan(
-            spec, features: QemuFeatures(version: QemuVersion(7, 2, 0)), paths: NodePaths(stateDirectory: "/run/t")
+            spec, features: QemuFeatures(version: QemuVersion(7, 2, 0)), paths: StateDirectory("/run/t")
         ).runtime
     }
 

@@ -50,7 +50,7 @@ enum SpecFixtures {
         uuid: true, runWith: false, noACPI: true, spice: true, soundhw: false, autoReadOnly: true,
         machines: ["pc", "pc-i440fx-7.2", "q35", "microvm"], defaultMachine: "pc-i440fx-7.2", devices: nil)
 
-    static let paths = NodePaths(stateDirectory: "/run/th")
+    static let paths = StateDirectory("/run/th")
 
     static func argv(
         hvparams: [String: JSONValue] = [:], _ changes: [String: JSONValue] = [:], features: QemuFeatures = qemu72

@@ -32,6 +32,10 @@ struct QMPSessionTests {
             condition.withLock { updates.compactMap { if case .ended(let error) = $0 { error } else { nil } } }
         }
 
+        var warnings: [String] {
+            condition.withLock { updates.compactMap { if case .warning(let text) = $0 { text } else { nil } } }
+        }
+
         /// Waits until `done` holds for what was told so far; false after `seconds`.
         func wait(seconds: Double = 10, until done: (Updates) -> Bool) -> Bool {
             let deadline = Date().addingTimeInterval(seconds)

@@ -103,7 +103,11 @@ struct InstanceLifecycleTests {
             }
             let walker = FileManager.default.enumerator(atPath: state)
             while let path = walker?.nextObject() as? String {
-                if path.hasPrefix("lock/") || path.hasPrefix("journal/hooks") || path.hasPrefix("cache/") { continue }
+                if path.hasPrefix("lock/") || path == "serve.lock" || path.hasPrefix("hook-versions/")
+                    || path.hasPrefix("cache/")
+                {
+                    continue
+                }
                 var folder: ObjCBool = false
                 _ = FileManager.default.fileExists(atPath: state + "/" + path, isDirectory: &folder)
                 if !folder.boolValue { lines.append("file " + path) }

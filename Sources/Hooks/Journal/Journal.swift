@@ -1,5 +1,6 @@
 import Foundation
 import HostNet
+import QEMU
 import SystemPackage
 
 /// A NIC's journal: the changes its hook made, one JSON line each, in the state directory
@@ -26,7 +27,7 @@ public final class Journal {
 
     /// The journal's path for a NIC.
     public static func path(stateDirectory: String, instance: String, nicIndex: Int) -> String {
-        "\(stateDirectory)/journal/\(instance)/\(nicIndex)"
+        StateDirectory(stateDirectory).journal(instance, nic: nicIndex)
     }
 
     /// Starts a new journal at `path` with its first entry. A journal already there (left by an

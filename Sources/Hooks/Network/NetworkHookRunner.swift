@@ -261,9 +261,10 @@ public final class NetworkHookRunner {
     /// Every NIC journal of the node but the one at `path` (unreadable ones are skipped: they
     /// claim nothing).
     static func otherJournals(except path: String, stateDirectory: String) -> [JournalLinks] {
-        let root = stateDirectory + "/journal"
+        let root = StateDirectory(stateDirectory).journals
         var journals: [JournalLinks] = []
-        for instance in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where instance != "hooks" {
+        // journal/hooks/ of older versions holds hook texts, whose names are no NIC index.
+        for instance in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
             for nic in (try? FileManager.default.contentsOfDirectory(atPath: root + "/" + instance)) ?? [] {
                 let file = "\(root)/\(instance)/\(nic)"
                 guard file != path, Int(nic) != nil, let journal = try? Journal.load(path: file) else { continue }
@@ -287,6 +288,8 @@ public final class NetworkHookRunner {
         if case .begin(let hook, let version, _, _, _, _) = journal?.entries.first,
             let copy = FileManager.default.contents(
                 atPath: Self.copyPath(version: version, stateDirectory: stateDirectory))
+                // Kept under journal/hooks/ by versions before hook-versions/.
+                ?? FileManager.default.contents(atPath: StateDirectory(stateDirectory).legacyHookVersion(version))
         {
             (path, source) = (hook, Array(copy))
         } else {
@@ -405,7 +408,7 @@ public final class NetworkHookRunner {
 
     /// Where the text of a hook version is kept: `down` runs the version that brought a NIC up.
     static func copyPath(version: String, stateDirectory: String) -> String {
-        "\(stateDirectory)/journal/hooks/\(version).lua"
+        StateDirectory(stateDirectory).hookVersion(version)
     }
 
     /// Keeps the hook's text under its version (once per version: NICs brought up by the same

@@ -60,6 +60,8 @@ public final class HookWorkerPool: @unchecked Sendable {
     private let condition = NSCondition()
     private var idle: [HookWorker] = []
     private var alive = 0
+    /// The pids of the workers alive, idle or busy.
+    private var pids: Set<pid_t> = []
     private var closed = false
     private var setupNumbers: [HookWorkerSetup: UInt64] = [:]
     /// Workers started, killed at a deadline, and found dead, since the pool was made.
@@ -152,6 +154,9 @@ public final class HookWorkerPool: @unchecked Sendable {
         for _ in 0..<min(count, configuration.size) { taken.append(try checkOut()) }
     }
 
+    /// The pids of its workers, idle or busy (to watch them, as a test or a metric does).
+    public var workerPIDs: [pid_t] { condition.withLock { pids.sorted() } }
+
     /// Ends every idle worker; busy ones end when their call returns.
     public func shutdown() {
         condition.lock()
@@ -159,6 +164,7 @@ public final class HookWorkerPool: @unchecked Sendable {
         let ending = idle
         idle = []
         alive -= ending.count
+        for worker in ending { pids.remove(worker.pid) }
         condition.broadcast()
         condition.unlock()
         for worker in ending { worker.terminate() }
@@ -178,7 +184,9 @@ public final class HookWorkerPool: @unchecked Sendable {
                 // Room for one more; an idle worker of another namespace makes room if need be.
                 var evicted: HookWorker?
                 if alive >= configuration.size {
-                    evicted = idle.removeFirst()
+                    let worker = idle.removeFirst()
+                    pids.remove(worker.pid)
+                    evicted = worker
                     alive -= 1
                 }
                 alive += 1
@@ -186,7 +194,9 @@ public final class HookWorkerPool: @unchecked Sendable {
                 condition.unlock()
                 evicted?.terminate()
                 do {
-                    return try HookWorker.spawn(configuration.argv)
+                    let worker = try HookWorker.spawn(configuration.argv)
+                    condition.withLock { _ = pids.insert(worker.pid) }
+                    return worker
                 } catch {
                     condition.lock()
                     alive -= 1
@@ -203,6 +213,7 @@ public final class HookWorkerPool: @unchecked Sendable {
         condition.lock()
         if closed {
             alive -= 1
+            pids.remove(worker.pid)
             condition.unlock()
             worker.terminate()
             return
@@ -216,6 +227,7 @@ public final class HookWorkerPool: @unchecked Sendable {
     private func retire(_ worker: HookWorker) {
         condition.lock()
         alive -= 1
+        pids.remove(worker.pid)
         condition.signal()
         condition.unlock()
     }

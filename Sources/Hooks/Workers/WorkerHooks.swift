@@ -50,19 +50,7 @@ public final class WorkerHooks: @unchecked Sendable {
         var error = HookError(
             .worker, "\(call.action.rawValue): \(failure)", instance: call.instance, nicIndex: call.index,
             hookFile: hookFile)
-        if let journal {
-            do {
-                let network = try LinuxHost()
-                let control = OVSCtl(database: setup.ovsDatabase, waitForSwitch: setup.ovsDatabase == nil)
-                error.undoFailures =
-                    NetworkHookRunner.undo(
-                        journal, stateDirectory: setup.stateDirectory, network: network,
-                        ovs: control.isInstalled ? control : nil
-                    ).failures
-            } catch let hostError {
-                error.undoFailures = ["the journal \(path) was not undone: \(hostError)"]
-            }
-        }
+        if let journal { error.undoFailures = setup.undo(journal).failures }
         return error
     }
 

@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Node
+import Prometheus
+import ServiceLifecycle
+
+/// `taphouse serve`: the node daemon. It takes the state directory's serve lock (a second daemon
+/// on the same directory is refused before it could take the socket), recovers what the state
+/// directory holds (adopting live qemus, cleaning up after dead ones), then serves the API on a
+/// Unix socket under a service group. SIGTERM stops accepting, lets running requests end
+/// (bounded), lets go of every QMP session and exits, leaving every guest running.
+public struct NodeDaemon: Sendable {
+    public struct Configuration: Sendable {
+        /// The Unix socket to listen on (mode 0600).
+        public var socket: String
+        public var version: String
+        public var hookDirectories: [String]
+        public var qemuBinaries: [String]
+        /// The argv that attaches to an instance's serial console on this node.
+        public var consoleCommand: @Sendable (String) -> [String]
+        /// How long a SIGTERM waits for requests in flight.
+        public var shutdownGrace: Duration = .seconds(30)
+
+        public init(
+            socket: String, version: String, hookDirectories: [String], qemuBinaries: [String],
+            consoleCommand: @escaping @Sendable (String) -> [String]
+        ) {
+            self.socket = socket
+            self.version = version
+            self.hookDirectories = hookDirectories
+            self.qemuBinaries = qemuBinaries
+            self.consoleCommand = consoleCommand
+        }
+    }
+
+    let configuration: Configuration
+    let registry: InstanceRegistry
+    let events: EventHub
+    let logger: Logger
+    let prometheus: PrometheusCollectorRegistry
+
+    /// Takes the serve lock (the caller keeps it for the daemon's life) and makes the daemon.
+    public init(
+        manager: InstanceManager, configuration: Configuration, prometheus: PrometheusCollectorRegistry,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.prometheus = prometheus
+        events = EventHub()
+        registry = InstanceRegistry(
+            manager: .init(manager: manager), executor: BlockingExecutor(threads: 8), events: events, logger: logger)
+    }
+
+    /// Recovers, serves, and returns after a graceful shutdown.
+    public func run() async throws {
+        await registry.recover()
+        let router = Router()
+        router.add(middleware: MetricsMiddleware())
+        let state = await registry.state
+        DaemonRoutes(
+            registry: registry, events: events,
+            node: .init(
+                version: configuration.version, stateDirectory: state.path, hooks: configuration.hookDirectories,
+                qemuBinaries: configuration.qemuBinaries),
+            consoleCommand: configuration.consoleCommand, metrics: { [prometheus] in prometheus.emitToString() }
+        ).add(to: router)
+        // The socket is made with the umask, 0600 from the start rather than chmod'ed after a
+        // window; the umask is put back once it is bound (nothing else runs until then).
+        let socket = configuration.socket
+        let previous = umask(0o177)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .unixDomainSocket(path: socket), serverName: "taphouse"),
+            onServerRunning: { [logger] _ in
+                umask(previous)
+                logger.info("serving", metadata: ["socket": "\(socket)"])
+            },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: EventsShutdown(events: events))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer { umask(previous) }
+        try await group.run()
+        await registry.detachAll()
+        unlink(socket)
+        logger.info("stopped; the guests run on")
+    }
+}
+
+/// Ends the event streams when the daemon stops, so the server's graceful shutdown does not
+/// wait on clients that never hang up.
+struct EventsShutdown: Service {
+    let events: EventHub
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await events.finishAll()
+    }
+}
