@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import LuaKit
 
 /// `taphouse hooks check`'s checks of one file: it loads in the sandbox and returns what its
@@ -25,6 +26,13 @@ public enum HookChecks {
         } catch {
             return error.description
         }
+    }
+
+    /// `file` checked as what it is (a console policy with `console`, else a network hook), in
+    /// a sandbox of `setup`'s budgets and module folders.
+    public static func file(_ file: String, console: Bool, setup: HookWorkerSetup, logger: Logger) -> String? {
+        let sandbox = HookSandbox(limits: setup.limits, moduleRoots: setup.directories.moduleRoots, logger: logger)
+        return console ? Self.console(file, sandbox: sandbox) : network(file, sandbox: sandbox)
     }
 
     /// A console policy hook (``ConsolePolicy/check(_:sandbox:)``).

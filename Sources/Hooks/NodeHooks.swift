@@ -16,6 +16,9 @@ public protocol NodeHooks: AnyObject {
         -> ConsoleDescription
     /// The setup the hooks run with (folders, state, budgets).
     var setup: HookWorkerSetup { get }
+    /// `hooks check` of one file: it loads and returns what a network hook (or, with `console`,
+    /// a console policy) must; the problem, or nil.
+    func check(_ file: String, console: Bool) -> String?
 }
 
 extension NodeHooks {
@@ -56,8 +59,11 @@ public final class LocalHooks: NodeHooks {
     private let runner: NetworkHookRunner
     private let policy: ConsolePolicy
 
+    private let logger: Logger
+
     public init(setup: HookWorkerSetup, logger: Logger) {
         self.setup = setup
+        self.logger = logger
         runner = NetworkHookRunner(
             directories: setup.directories, stateDirectory: setup.stateDirectory, limits: setup.limits, logger: logger)
         policy = ConsolePolicy(directories: setup.directories, limits: setup.limits, logger: logger)
@@ -88,5 +94,9 @@ public final class LocalHooks: NodeHooks {
         _ instance: ConsoleInstanceView, default native: ConsoleDescription
     ) throws(HookError) -> ConsoleDescription {
         try policy.apply(instance: instance, default: native)
+    }
+
+    public func check(_ file: String, console: Bool) -> String? {
+        HookChecks.file(file, console: console, setup: setup, logger: logger)
     }
 }

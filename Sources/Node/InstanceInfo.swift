@@ -27,7 +27,8 @@ public struct InstanceInfo: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, pid, state, reason, vcpus, nics, problem
-        /// Not `memory_mi_b`, which a snake-case encoder would make of the name.
-        case memoryMiB = "memory_mib"
+        /// `memory_mib` in JSON (not `memory_mi_b`, which a snake-case encoder makes of
+        /// `memoryMiB`); spelled so that snake-case decoding finds it too.
+        case memoryMiB = "memoryMib"
     }
 }

@@ -278,6 +278,11 @@ public final class InstanceManager {
             .contains { FileManager.default.fileExists(atPath: $0) }
     }
 
+    /// `hooks check` of one file, in a hook worker: the problem, or nil.
+    public func checkHook(_ file: String, console: Bool) -> String? {
+        hookCalls.check(file, console: console)
+    }
+
     /// Rolls back a start that was cut short: its marker stayed and the process that made it is
     /// gone (its instance lock is free). Its qemu is killed, its NICs' journals undone, its files
     /// removed: nothing of it is left. False when no start of it was cut short (none, or one

@@ -12,6 +12,7 @@ struct DaemonRoutes: Sendable {
 
     let registry: InstanceRegistry
     let events: EventHub
+    let hooks: HookMirror
     let node: NodeFacts
     /// The argv that attaches to an instance's serial console on this node.
     let consoleCommand: @Sendable (String) -> [String]
@@ -89,6 +90,11 @@ struct DaemonRoutes: Sendable {
                 let description = try await registry.console(name, command: consoleCommand(name))
                 return Self.json(description, request)
             }
+        }
+        router.get("/v1/hooks") { request, _ in Self.json(hooks.status(), request) }
+        router.post("/v1/hooks/check") { request, _ in
+            let checks = await registry.executor.run { hooks.checkAll() }
+            return Self.json(checks, request)
         }
         router.get("/v1/events") { request, _ in
             let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }

@@ -18,15 +18,23 @@ public struct NodeDaemon: Sendable {
         public var version: String
         public var hookDirectories: [String]
         public var qemuBinaries: [String]
+        /// The folder admins edit, the live copy hooks run from (the manager's site folder),
+        /// and the built-in hooks.
+        public var site: String
+        public var liveSite: String
+        public var builtin: String
         /// The argv that attaches to an instance's serial console on this node.
         public var consoleCommand: @Sendable (String) -> [String]
         /// How long a SIGTERM waits for requests in flight.
         public var shutdownGrace: Duration = .seconds(30)
 
         public init(
-            socket: String, version: String, hookDirectories: [String], qemuBinaries: [String],
-            consoleCommand: @escaping @Sendable (String) -> [String]
+            socket: String, version: String, hookDirectories: [String], qemuBinaries: [String], site: String,
+            liveSite: String, builtin: String, consoleCommand: @escaping @Sendable (String) -> [String]
         ) {
+            self.site = site
+            self.liveSite = liveSite
+            self.builtin = builtin
             self.socket = socket
             self.version = version
             self.hookDirectories = hookDirectories
@@ -40,6 +48,7 @@ public struct NodeDaemon: Sendable {
     let events: EventHub
     let logger: Logger
     let prometheus: PrometheusCollectorRegistry
+    let hooks: HookMirror
 
     /// Takes the serve lock (the caller keeps it for the daemon's life) and makes the daemon.
     public init(
@@ -49,19 +58,31 @@ public struct NodeDaemon: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.prometheus = prometheus
-        events = EventHub()
+        let events = EventHub()
+        self.events = events
+        let shared = InstanceRegistry.Shared(manager: manager)
         registry = InstanceRegistry(
-            manager: .init(manager: manager), executor: BlockingExecutor(threads: 8), events: events, logger: logger)
+            manager: shared, executor: BlockingExecutor(threads: 8), events: events, logger: logger)
+        hooks = HookMirror(
+            site: configuration.site, live: configuration.liveSite, builtin: configuration.builtin,
+            check: { shared.manager.checkHook($0, console: $1) },
+            onEvent: { [logger] event in
+                logger.info("hooks", metadata: ["event": "\(event.kind)", "what": "\(event.message ?? "")"])
+                Task { await events.publish(event) }
+            })
     }
 
     /// Recovers, serves, and returns after a graceful shutdown.
     public func run() async throws {
+        try FileManager.default.createDirectory(atPath: configuration.site, withIntermediateDirectories: true)
+        try hooks.start()
+        defer { hooks.stop() }
         await registry.recover()
         let router = Router()
         router.add(middleware: MetricsMiddleware())
         let state = await registry.state
         DaemonRoutes(
-            registry: registry, events: events,
+            registry: registry, events: events, hooks: hooks,
             node: .init(
                 version: configuration.version, stateDirectory: state.path, hooks: configuration.hookDirectories,
                 qemuBinaries: configuration.qemuBinaries),

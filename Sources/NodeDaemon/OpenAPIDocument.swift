@@ -79,6 +79,14 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "409": {"$ref": "#/components/responses/Problem"}, "500": {"$ref": "#/components/responses/Problem"}}}
             },
+            "/v1/hooks": {
+              "get": {"operationId": "getHooks", "summary": "Each mode's hook, the console policy and the site's modules: the version served, where from, and a newer version refused with why.",
+                "responses": {"200": {"description": "The hooks.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Hook"}}}}}}}
+            },
+            "/v1/hooks/check": {
+              "post": {"operationId": "checkHooks", "summary": "Every site hook file checked as it is on disk now (nothing is installed).",
+                "responses": {"200": {"description": "One entry a file; problem when it fails.", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string"}, "problem": {"type": "string"}}}}}}}}}
+            },
             "/v1/events": {
               "get": {"operationId": "getEvents", "summary": "Server-Sent Events: instance states (with the reason), warnings. Reconnect with Last-Event-ID for what was missed.",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
@@ -110,6 +118,9 @@ enum OpenAPIDocument {
                   "nics": {"type": "array", "items": {"type": "object", "required": ["index"],
                     "properties": {"index": {"type": "integer"}, "tap": {"type": "string"}, "mode": {"type": "string"},
                       "link": {"type": "string"}, "mac": {"type": "string"}, "hook": {"type": "string"}, "hook_version": {"type": "string"}}}}}},
+              "Hook": {"type": "object", "required": ["file", "source", "version"],
+                "properties": {"file": {"type": "string"}, "source": {"type": "string", "enum": ["site", "builtin"]},
+                  "version": {"type": "string"}, "refused_version": {"type": "string"}, "error": {"type": "string"}}},
               "StopRequest": {"type": "object", "properties": {"timeout": {"type": "number", "minimum": 0}, "force": {"type": "boolean"}, "reason": {"type": "string"}}},
               "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "code"],
                 "properties": {

@@ -10,7 +10,11 @@ struct InstanceCleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try node.manager().cleanup(name)
+            if let daemon = node.daemon() {
+                _ = try await daemon.send(.POST, "/v1/instances/\(DaemonClient.segment(name))/cleanup")
+            } else {
+                try node.manager().cleanup(name)
+            }
             print("cleaned up \(name)")
         }
     }

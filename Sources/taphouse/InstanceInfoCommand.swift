@@ -13,7 +13,12 @@ struct InstanceInfoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let info = try node.manager().info(name)
+            let info =
+                if let daemon = node.daemon() {
+                    try await daemon.get(InstanceInfo.self, "/v1/instances/\(DaemonClient.segment(name))")
+                } else {
+                    try node.manager().info(name)
+                }
             if json {
                 print(try Self.encode(info))
                 return

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Node
 
 /// `taphouse instance list [--json]`.
 struct InstanceListCommand: AsyncParsableCommand {
@@ -11,7 +12,12 @@ struct InstanceListCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let instances = try node.manager().list()
+            let instances =
+                if let daemon = node.daemon() {
+                    try await daemon.get([InstanceInfo].self, "/v1/instances")
+                } else {
+                    try node.manager().list()
+                }
             if json {
                 print(try InstanceInfoCommand.encode(instances))
             } else {

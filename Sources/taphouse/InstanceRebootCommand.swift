@@ -11,7 +11,13 @@ struct InstanceRebootCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try await node.manager().reboot(name, timeout: .seconds(max(0, timeout)))
+            if let daemon = node.daemon() {
+                _ = try await daemon.send(
+                    .POST, "/v1/instances/\(DaemonClient.segment(name))/reboot",
+                    body: DaemonClient.body(["timeout": max(0, timeout)]))
+            } else {
+                try await node.manager().reboot(name, timeout: .seconds(max(0, timeout)))
+            }
             print("rebooted \(name)")
         }
     }

@@ -20,7 +20,11 @@ struct InstanceStartCommand: AsyncParsableCommand {
             case .success(let value): parsed = value
             case .failure(let error): throw CommandFailure("\(spec): \(error)")
             }
-            try await node.manager().start(parsed, specText: Array(text), paused: paused)
+            if let daemon = node.daemon() {
+                _ = try await daemon.send(.POST, "/v1/instances?paused=\(paused)", body: Array(text))
+            } else {
+                try await node.manager().start(parsed, specText: Array(text), paused: paused)
+            }
             print("started \(parsed.name)")
         }
     }

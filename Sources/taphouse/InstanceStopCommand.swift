@@ -13,7 +13,13 @@ struct InstanceStopCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try node.manager().stop(name, force: force, timeout: .seconds(max(0, timeout)))
+            if let daemon = node.daemon() {
+                _ = try await daemon.send(
+                    .POST, "/v1/instances/\(DaemonClient.segment(name))/stop",
+                    body: DaemonClient.body(["force": force, "timeout": max(0, timeout)]))
+            } else {
+                try node.manager().stop(name, force: force, timeout: .seconds(max(0, timeout)))
+            }
             print("stopped \(name)")
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Hooks
 import Logging
 import Node
+import QEMU
 
 /// The state and hooks directories every instance verb needs, and the manager over them.
 struct NodeOptions: ParsableArguments {
@@ -22,13 +23,22 @@ struct NodeOptions: ParsableArguments {
     /// - Parameter logger: where the manager logs; by default warnings only, as the verbs print
     ///   what they did and the log carries warnings (a quarantined chroot, an ACPI powerdown
     ///   that timed out).
-    func manager(logger: Logger? = nil) throws -> InstanceManager {
+    /// - Parameter site: the site hooks folder to run hooks from instead of `--hooks-dir` (the
+    ///   daemon's live copy).
+    func manager(logger: Logger? = nil, site: String? = nil) throws -> InstanceManager {
         var quiet = Logger(label: "taphouse")
         quiet.logLevel = .warning
+        var directories = hooks.directories
+        if let site { directories.site = site }
         return InstanceManager(
-            stateDirectory: stateDirectory.resolved, hooks: hooks.directories, uidPool: try pool(),
+            stateDirectory: stateDirectory.resolved, hooks: directories, uidPool: try pool(),
             qemuBinaries: qemuBinaryList, workers: HookWorkerPool(.taphouse()), hookLimits: try hooks.limits(),
             logger: logger ?? quiet)
+    }
+
+    /// The daemon serving this state directory, when one runs and the verb may go through it.
+    func daemon() -> DaemonClient? {
+        DaemonClient.serving(StateDirectory(stateDirectory.resolved))
     }
 
     /// The qemu binaries specs may name: the usual ones, --qemu-binary and $TAPHOUSE_QEMU_BINARIES.

@@ -43,6 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CommandFailure("another taphouse serve holds \(state.serveLock)")
             }
             defer { close(lock) }
+            // The lock file names the socket: the CLI's verbs find the daemon through it.
+            _ = ftruncate(lock, 0)
+            _ = (socket + "\n").withCString { write(lock, $0, strlen($0)) }
             let format = logFormat
             LoggingSystem.bootstrap { label in
                 var handler: any LogHandler =
@@ -54,12 +57,18 @@ struct ServeCommand: AsyncParsableCommand {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
             let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
             let stateDirectory = state.path
+            // Hooks run from a live copy of the site folder, to which an edited hook goes only
+            // once it passed its check.
+            let directories = node.hooks.directories
+            let site = directories.site ?? "/etc/taphouse/hooks"
+            let live = state.path + "/site-live"
             let daemon = NodeDaemon(
-                manager: try node.manager(logger: Logger(label: "taphouse")),
+                manager: try node.manager(logger: Logger(label: "taphouse"), site: live),
                 configuration: .init(
                     socket: socket, version: TaphouseVersion.string,
-                    hookDirectories: [node.hooks.directories.site, node.hooks.directories.builtin].compactMap { $0 },
-                    qemuBinaries: node.qemuBinaryList.sorted(),
+                    hookDirectories: [site, directories.builtin],
+                    qemuBinaries: node.qemuBinaryList.sorted(), site: site, liveSite: live,
+                    builtin: directories.builtin,
                     consoleCommand: { [executable, stateDirectory] name in
                         [executable, "instance", "console", name, "--state-dir", stateDirectory]
                     }),

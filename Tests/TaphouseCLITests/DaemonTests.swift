@@ -1,5 +1,6 @@
 import Foundation
 import HostNet
+import Synchronization
 import TestSupport
 import Testing
 
@@ -16,6 +17,8 @@ struct DaemonTests {
         let node: InstanceLifecycleTests.Node
         private(set) var pid: pid_t
         var socket: String { node.state + "/api.sock" }
+        /// Every answer curl got: each is checked against the OpenAPI document at the end.
+        private let answers = Mutex<[(method: String, path: String, answer: Answer)]>([])
 
         init(_ node: InstanceLifecycleTests.Node) throws {
             self.node = node
@@ -77,7 +80,26 @@ struct DaemonTests {
             let output = try BlockingCommand.run(argv + arguments.dropFirst(), timeout: .seconds(320))
             let text = output.standardOutput
             let split = text.lastIndex(of: "\n") ?? text.startIndex
-            return Answer(status: Int(text[split...].dropFirst()) ?? 0, body: String(text[..<split]))
+            let answer = Answer(status: Int(text[split...].dropFirst()) ?? 0, body: String(text[..<split]))
+            // Status 0: curl could not connect (the daemon is starting, or was killed): no answer.
+            if answer.status > 0 { answers.withLock { $0.append((method, arguments[0], answer)) } }
+            return answer
+        }
+
+        /// Expects every answer so far to be as the daemon's OpenAPI document describes it.
+        func expectDocumented(sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let problems = try undocumented()
+            #expect(problems.isEmpty, "\(problems)", sourceLocation: sourceLocation)
+        }
+
+        /// What of the answers so far the daemon's OpenAPI document does not describe.
+        func undocumented() throws -> [String] {
+            let document = try #require(try curl(["/v1/openapi.json"]).json as? [String: Any])
+            let validator = OpenAPIValidator(document: document)
+            return answers.withLock { $0 }.flatMap { method, path, answer in
+                validator.problems(
+                    method: method, path: validator.template(for: path), status: answer.status, body: answer.body)
+            }
         }
     }
 
@@ -130,6 +152,7 @@ struct DaemonTests {
         #expect(second.error.contains("another taphouse serve holds \(node.state)/serve.lock"), "\(second.error)")
         #expect(try daemon.curl(["/v1/node"]).status == 200)
 
+        try daemon.expectDocumented()
         #expect(daemon.stop() == 0, "\(daemon.log)")
         #expect(!FileManager.default.fileExists(atPath: daemon.socket))
     }
@@ -194,6 +217,7 @@ struct DaemonTests {
             #expect(try daemon.curl(["/v1/instances/\(name)/cleanup"], method: "POST").status == 200)
         }
         #expect(try daemon.curl(["/v1/instances"]).body == "[]")
+        try daemon.expectDocumented()
         #expect(daemon.stop() == 0)
         try node.expectUnchanged(since: before)
     }
@@ -212,6 +236,7 @@ struct DaemonTests {
             ["/v1/instances?paused=true"], method: "POST", body: try String(contentsOfFile: spec, encoding: .utf8))
         #expect(started.status == 201, "\(started.body)")
         let pid = try #require(started.object["pid"] as? Int)
+        try daemon.expectDocumented()
         #expect(daemon.stop() == 0)
         #expect(Self.runs(pid_t(pid)), "the guest's qemu went with the daemon")
         try daemon.start()
@@ -224,6 +249,7 @@ struct DaemonTests {
         #expect(adopted["pid"] as? Int == pid)
         #expect(try daemon.curl(["/v1/instances/kept1/stop"], method: "POST", body: #"{"timeout": 1}"#).status == 200)
         #expect(try daemon.curl(["/v1/instances"]).body == "[]")
+        try daemon.expectDocumented()
         #expect(daemon.stop() == 0)
         try node.expectUnchanged(since: before)
     }
@@ -255,7 +281,10 @@ struct DaemonTests {
         let client = Thread { _ = try? daemon.curl(["/v1/instances"], method: "POST", body: body) }
         client.start()
         let deadline = ContinuousClock.now + .seconds(120)
-        while !FileManager.default.fileExists(atPath: marker) {
+        // The hook runs while qemu initialises: qemu's pid file may come a moment after it.
+        while !FileManager.default.fileExists(atPath: marker)
+            || !FileManager.default.fileExists(atPath: node.state + "/pid/cut1")
+        {
             try #require(ContinuousClock.now < deadline, "the up hook never ran: \(daemon.log)")
             usleep(20_000)
         }
@@ -268,7 +297,117 @@ struct DaemonTests {
         if let pid = pid_t(qemu.trimmingCharacters(in: .whitespacesAndNewlines)) {
             #expect(!Self.runs(pid), "qemu \(pid) of the cut start still runs")
         }
+        try daemon.expectDocumented()
         #expect(daemon.stop() == 0)
         try node.expectUnchanged(since: before)
+    }
+
+    /// A site hook edited while its instance runs: a broken version is refused (an event, and
+    /// `GET /v1/hooks` says why) and the old one keeps serving new starts; a good one serves from
+    /// then on; the running instance's NIC goes down with the version that brought it up.
+    @Test(.enabled(if: TestGuest.isAvailable, "needs the test guest: \(TestGuest.unavailableReason ?? "")"))
+    func anEditedHookIsCheckedFirstAndABrokenOneRefused() throws {
+        let node = try InstanceLifecycleTests.Node()
+        let marks = node.folder.path + "/marks"
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        func hook(_ version: String) -> String {
+            """
+            local base = require "taphouse.builtin.network.bridged"
+            local exec = require "taphouse.exec"
+            return {
+              up = function(nic) base.up(nic) end,
+              down = function(nic) exec.run({ "/usr/bin/touch", "\(marks)/down-\(version)-" .. nic.INSTANCE }) end,
+            }
+            """
+        }
+        let hookPath = node.site + "/network/bridged.lua"
+        try FileManager.default.createDirectory(atPath: node.site + "/network", withIntermediateDirectories: true)
+        try hook("v1").write(toFile: hookPath, atomically: true, encoding: .utf8)
+        let daemon = try Daemon(node)
+        func served() throws -> [String: Any] {
+            let all = try daemon.curl(["/v1/hooks"]).json as? [[String: Any]] ?? []
+            return all.first { $0["file"] as? String == "network/bridged.lua" } ?? [:]
+        }
+        let v1 = try served()
+        #expect(v1["source"] as? String == "site")
+        func start(_ name: String) throws -> Int {
+            let spec = try node.spec(
+                name: name, nics: [(mode: "bridged", link: "br0", ip: nil)], extra: ["kernel_args": "guest.shell=1"],
+                guestIP: "", gateway: "")
+            return try daemon.curl(
+                ["/v1/instances?paused=true"], method: "POST", body: try String(contentsOfFile: spec, encoding: .utf8)
+            ).status
+        }
+        #expect(try start("edit1") == 201)
+
+        // A broken version: refused, and the old one serves the next start.
+        try "return { up = function(nic) end".write(toFile: hookPath, atomically: true, encoding: .utf8)
+        let deadline = ContinuousClock.now + .seconds(60)
+        var refused = try served()
+        while refused["error"] == nil {
+            try #require(ContinuousClock.now < deadline, "the broken hook was never refused: \(daemon.log)")
+            usleep(50_000)
+            refused = try served()
+        }
+        #expect(refused["version"] as? String == v1["version"] as? String)
+        #expect((refused["error"] as? String)?.contains("\(hookPath):1:") == true, "\(refused)")
+        #expect(try start("edit2") == 201)
+        let journal = try String(contentsOfFile: node.state + "/journal/edit2/0", encoding: .utf8)
+        #expect(journal.contains(v1["version"] as? String ?? "?"))
+
+        // A good version serves from then on; edit1's NIC goes down with v1, its own version.
+        try hook("v2").write(toFile: hookPath, atomically: true, encoding: .utf8)
+        var v2 = try served()
+        while v2["version"] as? String == v1["version"] as? String || v2["error"] != nil {
+            try #require(ContinuousClock.now < deadline, "the good hook never served: \(daemon.log)")
+            usleep(50_000)
+            v2 = try served()
+        }
+        for name in ["edit1", "edit2"] {
+            #expect(
+                try daemon.curl(["/v1/instances/\(name)/stop"], method: "POST", body: #"{"timeout": 1}"#).status == 200)
+            #expect(FileManager.default.fileExists(atPath: marks + "/down-v1-" + name))
+            #expect(!FileManager.default.fileExists(atPath: marks + "/down-v2-" + name))
+        }
+        try daemon.expectDocumented()
+        #expect(daemon.stop() == 0)
+    }
+
+    /// With a daemon on the state directory the CLI's verbs go through it (it logs each
+    /// operation), with the same output and exit status as in-process.
+    @Test(.enabled(if: TestGuest.isAvailable, "needs the test guest: \(TestGuest.unavailableReason ?? "")"))
+    func theCLIGoesThroughARunningDaemonWithTheSameOutput() throws {
+        let node = try InstanceLifecycleTests.Node()
+        let spec = try node.spec(
+            name: "cli1", nics: [(mode: "bridged", link: "br0", ip: nil)], extra: ["kernel_args": "guest.shell=1"],
+            guestIP: "", gateway: "")
+        func verbs() throws -> [TaphouseBinary.Result] {
+            let start = try node.taphouse(["instance", "start", "--spec", spec, "--paused"])
+            let list = try node.taphouse(["instance", "list"])
+            let info = try node.taphouse(["instance", "info", "cli1"])
+            let stop = try node.taphouse(["instance", "stop", "cli1", "--timeout", "1"])
+            let missing = try node.taphouse(["instance", "info", "nosuch"])
+            return [start, list, info, stop, missing]
+        }
+        // What each prints, the pid and the tap (which differ from run to run) left out, and the
+        // log's warnings, which go to the daemon's log when it did the work.
+        func shown(_ results: [TaphouseBinary.Result]) -> [String] {
+            results.map { result in
+                let said = (result.output + result.error).split(separator: "\n", omittingEmptySubsequences: false)
+                    .filter { !$0.contains(" warning taphouse: ") }.joined(separator: "\n")
+                return "\(result.status)|"
+                    + said.replacingOccurrences(
+                        of: #"(pid\t|running\t|paused\t)\d+|tap\d+"#, with: "$1N", options: .regularExpression)
+            }
+        }
+        let local = shown(try verbs())
+        let daemon = try Daemon(node)
+        let through = shown(try verbs())
+        #expect(through == local)
+        #expect(local[4].hasPrefix("1|info nosuch: reading the runtime: no such instance"), "\(local[4])")
+        #expect(daemon.log.contains("instance=cli1 operation=start"), "\(daemon.log)")
+        #expect(daemon.log.contains("instance=cli1 operation=stop"))
+        try daemon.expectDocumented()
+        #expect(daemon.stop() == 0)
     }
 }

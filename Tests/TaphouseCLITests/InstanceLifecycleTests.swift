@@ -103,7 +103,8 @@ struct InstanceLifecycleTests {
             }
             let walker = FileManager.default.enumerator(atPath: state)
             while let path = walker?.nextObject() as? String {
-                if path.hasPrefix("lock/") || path == "serve.lock" || path.hasPrefix("hook-versions/")
+                if path.hasPrefix("lock/") || path == "serve.lock" || path.hasPrefix("site-live")
+                    || path.hasPrefix("hook-versions/")
                     || path.hasPrefix("cache/")
                 {
                     continue

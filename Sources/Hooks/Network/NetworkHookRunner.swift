@@ -402,7 +402,7 @@ public final class NetworkHookRunner {
     }
 
     /// The hook's version: the SHA-256 of its text.
-    static func version(_ source: [UInt8]) -> String {
+    public static func version(_ source: [UInt8]) -> String {
         SHA256.hash(data: source).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 

@@ -42,10 +42,7 @@ public final class HookWorkerEngine {
                 return .failed(error)
             }
         case .check(let setup, let file, let console):
-            let sandbox = HookSandbox(
-                limits: setup.limits, moduleRoots: setup.directories.moduleRoots, logger: logger)
-            return .checked(
-                console ? HookChecks.console(file, sandbox: sandbox) : HookChecks.network(file, sandbox: sandbox))
+            return .checked(HookChecks.file(file, console: console, setup: setup, logger: logger))
         case .specCases(let setup, let file):
             switch specRunner(setup).load(file) {
             case .success(let cases): return .specCases(cases)
