@@ -126,10 +126,19 @@ let package = Package(
         ),
         // `taphouse instance start` of a paused diskless instance with 2 bridged NICs against qemu
         // launched directly on pre-made taps; run as root: `swift run -c release taphouse-instancebench`.
+        .executableTarget(
+            name: "taphouse-instancebench", dependencies: ["HostNet", "TestSupport"],
+            path: "Benchmarks/InstanceBenchmarks"),
+        // The node daemon side by side with its baselines (see its header); run as root:
+        // `swift run -c release taphouse-daemonbench`.
+        .executableTarget(
+            name: "taphouse-daemonbench",
+            dependencies: [
+                "HostNet", "QMP", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/DaemonBenchmarks"),
         // A qemu that misbehaves on its QMP socket, for the tests of what taphouse does then.
         .executableTarget(name: "qmp-standin", path: "Tests/QMPStandIn"),
-        .executableTarget(
-            name: "taphouse-instancebench", dependencies: ["HostNet"], path: "Benchmarks/InstanceBenchmarks"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
         .testTarget(
             name: "QEMUTests", dependencies: ["QEMU", "HostNet", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -7,6 +7,7 @@
 // --static-swift-stdlib --product taphouse-instancebench && .build/release/taphouse-instancebench
 import Foundation
 import HostNet
+import TestSupport
 
 let rounds = 9
 let folder = "/tmp/th-ibench-\(getpid())"
@@ -15,40 +16,16 @@ let taphouse = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksI
     .appendingPathComponent("taphouse").path
 let qemu = "/usr/bin/qemu-system-x86_64"
 // TCG where KVM cannot run guests (kvm_pvm) or is absent; a paused qemu runs no guest code either way.
-let tcg =
-    FileManager.default.fileExists(atPath: "/sys/module/kvm_pvm")
-    || !(FileManager.default.fileExists(atPath: "/sys/module/kvm_intel")
-        || FileManager.default.fileExists(atPath: "/sys/module/kvm_amd"))
-
-@discardableResult
-func run(_ argv: [String], _ what: String) throws -> CommandRunner.Output {
-    let output = try BlockingCommand.run(argv, timeout: .seconds(60))
-    guard output.status == 0 else { throw HostNetError(.command, what, detail: output.standardError) }
-    return output
-}
-func ip(_ arguments: [String]) throws {
-    try run(["/usr/sbin/ip"] + arguments, "ip " + arguments.joined(separator: " "))
-}
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-func kill(pidFile: String) {
-    guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-        let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    else { return }
-    kill(pid, SIGKILL)
-    while kill(pid, 0) == 0 { usleep(5_000) }
-}
+let tcg = BenchmarkSteps.tcg
 
 try FileManager.default.createDirectory(atPath: folder + "/site", withIntermediateDirectories: true)
-try ip(["netns", "add", namespace])
+try BenchmarkSteps.ip(["netns", "add", namespace])
 defer {
-    try? ip(["netns", "del", namespace])
+    try? BenchmarkSteps.ip(["netns", "del", namespace])
     try? FileManager.default.removeItem(atPath: folder)
 }
-try ip(["-n", namespace, "link", "add", "br0", "type", "bridge"])
-try ip(["-n", namespace, "link", "set", "br0", "up"])
+try BenchmarkSteps.ip(["-n", namespace, "link", "add", "br0", "type", "bridge"])
+try BenchmarkSteps.ip(["-n", namespace, "link", "set", "br0", "up"])
 
 let spec = """
     {"name": "bench1", "uuid": "6b8e5ac4-5d1c-4a8b-9c47-2f0a1b9e7d31",
@@ -62,7 +39,7 @@ try Data(spec.utf8).write(to: URL(fileURLWithPath: folder + "/bench1.json"))
 let common = ["--state-dir", folder + "/state", "--hooks-dir", folder + "/site"]
 
 // The same argv taphouse runs, for the direct launch: the plan, the NICs on taps by name, -S.
-let plan = try run(
+let plan = try BenchmarkSteps.run(
     [taphouse, "plan", "--spec", folder + "/bench1.json", "--state-dir", folder + "/direct"], "taphouse plan")
 let planned = plan.standardOutput.split(separator: "\n").map(String.init)
 var direct = planned
@@ -82,54 +59,47 @@ var taphouseTimes: [Double] = []
 var directTimes: [Double] = []
 var startTimes: [Double] = []
 // One start first, unmeasured: it fills taphouse's qemu probe cache, as on a node that ran one.
-try run(
+try BenchmarkSteps.run(
     [
         "/usr/sbin/ip", "netns", "exec", namespace, taphouse, "instance", "start", "--spec", folder + "/bench1.json",
         "--paused",
     ] + common, "warm-up start")
-try run(
+try BenchmarkSteps.run(
     ["/usr/sbin/ip", "netns", "exec", namespace, taphouse, "instance", "stop", "bench1", "--force"] + common, "stop")
 for _ in 0..<rounds {
     usleep(200_000)
     let start = clock.now
-    try run(
+    try BenchmarkSteps.run(
         [
             "/usr/sbin/ip", "netns", "exec", namespace, taphouse, "instance", "start", "--spec",
             folder + "/bench1.json", "--paused",
         ]
             + common, "taphouse instance start")
-    taphouseTimes.append(seconds(clock.now - start))
-    try run(
+    taphouseTimes.append(BenchmarkSteps.seconds(clock.now - start))
+    try BenchmarkSteps.run(
         ["/usr/sbin/ip", "netns", "exec", namespace, taphouse, "instance", "stop", "bench1", "--force"] + common, "stop"
     )
 
-    for index in 0..<2 {
-        try ip(["-n", namespace, "tuntap", "add", "dev", "bench\(index)", "mode", "tap"])
-        try ip(["-n", namespace, "link", "set", "bench\(index)", "master", "br0", "up"])
-    }
-    usleep(200_000)
-    let directStart = clock.now
-    try run(["/usr/sbin/ip", "netns", "exec", namespace] + direct, "qemu")
-    directTimes.append(seconds(clock.now - directStart))
-    kill(pidFile: folder + "/direct/pid/bench1")
-    for index in 0..<2 { try ip(["-n", namespace, "link", "del", "bench\(index)"]) }
+    directTimes.append(
+        try BenchmarkSteps.launchDirectly(direct, namespace: namespace, pidFile: folder + "/direct/pid/bench1", taps: 2)
+    )
 
     // The floor: what starting the taphouse process alone costs, through the same ip netns exec.
     let versionStart = clock.now
-    try run(["/usr/sbin/ip", "netns", "exec", namespace, taphouse, "--version"], "taphouse --version")
-    startTimes.append(seconds(clock.now - versionStart))
+    try BenchmarkSteps.run(["/usr/sbin/ip", "netns", "exec", namespace, taphouse, "--version"], "taphouse --version")
+    startTimes.append(BenchmarkSteps.seconds(clock.now - versionStart))
 }
-let (ours, theirs) = (median(taphouseTimes) * 1000, median(directTimes) * 1000)
+let (ours, theirs) = (BenchmarkSteps.median(taphouseTimes) * 1000, BenchmarkSteps.median(directTimes) * 1000)
 let netnsExec = try {
     var times: [Double] = []
     for _ in 0..<rounds {
         let start = clock.now
-        try run(["/usr/sbin/ip", "netns", "exec", namespace, "/bin/true"], "ip netns exec true")
-        times.append(seconds(clock.now - start))
+        try BenchmarkSteps.run(["/usr/sbin/ip", "netns", "exec", namespace, "/bin/true"], "ip netns exec true")
+        times.append(BenchmarkSteps.seconds(clock.now - start))
     }
-    return median(times) * 1000
+    return BenchmarkSteps.median(times) * 1000
 }()
-let processStart = median(startTimes) * 1000 - netnsExec
+let processStart = BenchmarkSteps.median(startTimes) * 1000 - netnsExec
 print("start of a paused diskless instance with 2 bridged NICs, median of \(rounds) (\(tcg ? "TCG" : "KVM"))")
 print("  taphouse instance start --paused:         \(String(format: "%.1f", ours)) ms (taps, hooks, qemu, QMP)")
 print("  qemu launched directly, pre-made taps:    \(String(format: "%.1f", theirs)) ms")

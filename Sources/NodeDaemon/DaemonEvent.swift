@@ -23,6 +23,7 @@ struct DaemonEvent: Sendable, Codable, Equatable {
     var serverSentEvent: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return "id: \(id)\nevent: \(kind)\ndata: \(data)\n\n"
     }

@@ -104,6 +104,15 @@ public final class QMPConnection {
         try waitForEvent(named: nil, timeout: timeout)
     }
 
+    /// Gives the socket, what was read past the last message and the queued events to a
+    /// ``QMPSession`` that reads from now on; this connection is done.
+    func handOver() -> (socket: UnixSocket, lines: LineBuffer, events: [QMPEvent]) {
+        let queued = events
+        events = []
+        broken = QMPError(.closed, "QMP connection to \(path) was handed to a session")
+        return (socket, lines, queued)
+    }
+
     /// Closes the socket, which lets qemu greet its next client. Queued events stay available.
     public func close() {
         socket.close()

@@ -36,6 +36,12 @@ final class UnixSocket {
 
     var isOpen: Bool { fd >= 0 }
 
+    /// Ends both directions without releasing the descriptor: a thread blocked reading it
+    /// wakes with end of file, and releases it itself.
+    func shutdown() {
+        if fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
     func close() {
         if fd >= 0 { _ = Glibc.close(fd) }
         fd = -1

@@ -42,13 +42,25 @@ struct DaemonClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .hours(1))
-        let bytes = Array(buffer: try await response.body.collect(upTo: 64 << 20))
-        guard (200..<300).contains(Int(response.status.code)) else {
+        // No read timeout: a verb answers when it is done (a stop waits up to its own timeout).
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(timeout: .init(connect: .seconds(10), read: nil)))
+        let answer: (HTTPResponseStatus, [UInt8])
+        do {
+            let response = try await client.execute(request, timeout: .hours(1))
+            answer = (response.status, Array(buffer: try await response.body.collect(upTo: 64 << 20)))
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try? await client.shutdown()
+        let (status, bytes) = answer
+        guard (200..<300).contains(Int(status.code)) else {
             let problem = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
             throw Failure(
-                status: Int(response.status.code),
-                description: problem?["detail"] as? String ?? "the daemon answered \(response.status)")
+                status: Int(status.code),
+                description: problem?["detail"] as? String ?? "the daemon answered \(status)")
         }
         return bytes
     }
