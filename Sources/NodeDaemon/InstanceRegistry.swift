@@ -25,6 +25,9 @@ actor InstanceRegistry {
     private var live: [String: InstanceState] = [:]
     /// The reason of the last SHUTDOWN event each instance's qemu sent.
     private var shutdowns: [String: String] = [:]
+    /// Every instance as its files say, read once and again for an instance after each operation
+    /// on it: a list reads no file (nil until the first list).
+    private var cached: [String: InstanceInfo]?
 
     init(manager: Shared, executor: BlockingExecutor, events: EventHub, logger: Logger) {
         shared = manager
@@ -56,6 +59,7 @@ actor InstanceRegistry {
             do { return .success(try await body(shared.manager)) } catch { return .failure(error) }
         }
         let took = ContinuousClock.now - started
+        await refresh(name)
         Metrics.Timer(label: "taphouse_operation_duration_seconds", dimensions: [("kind", operation)])
             .recordNanoseconds(took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
         switch outcome {
@@ -111,9 +115,20 @@ actor InstanceRegistry {
     // MARK: Reads: files and events, no qemu asked
 
     func list() async -> [InstanceInfo] {
+        if cached == nil {
+            let shared = shared
+            let infos = await executor.run { shared.manager.list(askingQemu: false) }
+            cached = Dictionary(infos.map { ($0.name, $0) }) { $1 }
+        }
+        return (cached ?? [:]).values.sorted { $0.name < $1.name }.map(overlay)
+    }
+
+    /// Reads `name`'s files again into the cached list (an instance that is gone leaves it).
+    private func refresh(_ name: String) async {
+        guard cached != nil else { return }
         let shared = shared
-        let infos = await executor.run { shared.manager.list(askingQemu: false) }
-        return infos.map(overlay)
+        let info = await executor.run { try? shared.manager.info(name, askingQemu: false) }
+        cached?[name] = info
     }
 
     func info(_ name: String) async throws(InstanceError) -> InstanceInfo {
