@@ -45,9 +45,7 @@ actor InstanceRegistry {
         _ name: String, _ operation: String, reason: String?,
         _ body: @escaping @Sendable (InstanceManager) async throws -> T
     ) async throws(InstanceError) -> T {
-        if let other = busy[name] {
-            throw InstanceError(.busy, name, operation, step: "waiting for its turn", "\(other) is running on it")
-        }
+        try refuseWhileBusy(name, operation)
         busy[name] = operation
         defer { busy[name] = nil }
         var metadata: Logger.Metadata = ["instance": "\(name)", "operation": "\(operation)"]
@@ -76,6 +74,12 @@ actor InstanceRegistry {
         }
     }
 
+    private func refuseWhileBusy(_ name: String, _ operation: String) throws(InstanceError) {
+        if let other = busy[name] {
+            throw InstanceError(.busy, name, operation, step: "waiting for its turn", "\(other) is running on it")
+        }
+    }
+
     func start(
         _ spec: InstanceSpec, text: [UInt8], paused: Bool, reason: String?
     ) async throws(InstanceError)
@@ -90,12 +94,20 @@ actor InstanceRegistry {
     }
 
     func stop(_ name: String, force: Bool, timeout: Duration, reason: String?) async throws(InstanceError) {
+        try refuseWhileBusy(name, "stop")
+        // Its end is this stop's, not news for the supervisor; one that fails watches again.
         detach(name)
-        try await run(name, "stop", reason: reason) { try $0.stop(name, force: force, timeout: timeout) }
+        do {
+            try await run(name, "stop", reason: reason) { try $0.stop(name, force: force, timeout: timeout) }
+        } catch {
+            attach(name)
+            throw error
+        }
         await publish(name, state: .stopped, reason: "stopped", trail: reason)
     }
 
     func reboot(_ name: String, timeout: Duration, reason: String?) async throws(InstanceError) {
+        try refuseWhileBusy(name, "reboot")
         detach(name)
         defer { attach(name) }
         try await run(name, "reboot", reason: reason) { try await $0.reboot(name, timeout: timeout) }
@@ -164,7 +176,7 @@ actor InstanceRegistry {
     func recover() async {
         // A start cut short (the daemon killed in the middle) is rolled back first: after a
         // restart an instance runs supervised, or nothing of it is left.
-        for info in await list() {
+        for info in await list() where FileManager.default.fileExists(atPath: state.starting(info.name)) {
             do {
                 let rolledBack = try await run(info.name, "roll back a start", reason: "recovery") {
                     try $0.rollBackInterruptedStart(info.name)

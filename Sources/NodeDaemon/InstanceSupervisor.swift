@@ -20,7 +20,11 @@ final class InstanceSupervisor: Sendable {
     init(name: String, eventsSocket: String, registry: InstanceRegistry) throws(QMPError) {
         self.name = name
         let (stream, continuation) = AsyncStream.makeStream(of: QMPSession.Update.self)
-        session = try QMPSession.open(path: eventsSocket, timeout: .seconds(5)) { continuation.yield($0) }
+        session = try QMPSession.open(path: eventsSocket, timeout: .seconds(5)) { update in
+            continuation.yield(update)
+            // No update follows the end: the drain ends with it.
+            if case .ended = update { continuation.finish() }
+        }
         drain = Task {
             for await update in stream { await registry.handle(name, update) }
         }

@@ -103,6 +103,25 @@ struct DaemonTests {
         }
     }
 
+    /// A site bridged hook that does the built-in's work, leaves a mark (the returned path) and
+    /// then waits `seconds`: an operation caught in the middle of its NIC's up.
+    static func slowHook(_ node: InstanceLifecycleTests.Node, seconds: Int) throws -> String {
+        let marker = node.folder.path + "/hook-ran"
+        try FileManager.default.createDirectory(atPath: node.site + "/network", withIntermediateDirectories: true)
+        try """
+        local base = require "taphouse.builtin.network.bridged"
+        local exec = require "taphouse.exec"
+        return {
+          up = function(nic)
+            base.up(nic)
+            exec.run({ "/usr/bin/touch", "\(marker)" })
+            exec.run({ "/bin/sleep", "\(seconds)" }, { timeout_ms = 60000 })
+          end,
+        }
+        """.write(toFile: node.site + "/network/bridged.lua", atomically: true, encoding: .utf8)
+        return marker
+    }
+
     /// Whether `pid` runs: a zombie (ended, not yet reaped by whoever inherited it) does not.
     static func runs(_ pid: pid_t) -> Bool {
         let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
@@ -259,19 +278,7 @@ struct DaemonTests {
     @Test(.enabled(if: TestGuest.isAvailable, "needs the test guest: \(TestGuest.unavailableReason ?? "")"))
     func aDaemonKilledMidStartLeavesNothingAfterItsRestart() throws {
         let node = try InstanceLifecycleTests.Node()
-        let marker = node.folder.path + "/hook-ran"
-        try FileManager.default.createDirectory(atPath: node.site + "/network", withIntermediateDirectories: true)
-        try """
-        local base = require "taphouse.builtin.network.bridged"
-        local exec = require "taphouse.exec"
-        return {
-          up = function(nic)
-            base.up(nic)
-            exec.run({ "/usr/bin/touch", "\(marker)" })
-            exec.run({ "/bin/sleep", "30" }, { timeout_ms = 60000 })
-          end,
-        }
-        """.write(toFile: node.site + "/network/bridged.lua", atomically: true, encoding: .utf8)
+        let marker = try Self.slowHook(node, seconds: 30)
         let before = try node.snapshot()
         let daemon = try Daemon(node)
         let spec = try node.spec(
@@ -407,6 +414,43 @@ struct DaemonTests {
         #expect(local[4].hasPrefix("1|info nosuch: reading the runtime: no such instance"), "\(local[4])")
         #expect(daemon.log.contains("instance=cli1 operation=start"), "\(daemon.log)")
         #expect(daemon.log.contains("instance=cli1 operation=stop"))
+        try daemon.expectDocumented()
+        #expect(daemon.stop() == 0)
+    }
+
+    /// An operation on an instance while another runs on it is refused (409, busy), and the
+    /// instance stays watched: the first one ends as it would have.
+    @Test(.enabled(if: TestGuest.isAvailable, "needs the test guest: \(TestGuest.unavailableReason ?? "")"))
+    func anOperationOnABusyInstanceIsRefused() throws {
+        let node = try InstanceLifecycleTests.Node()
+        let marker = try Self.slowHook(node, seconds: 3)
+        let daemon = try Daemon(node)
+        let spec = try node.spec(
+            name: "busy1", nics: [(mode: "bridged", link: "br0", ip: nil)], extra: ["kernel_args": "guest.shell=1"],
+            guestIP: "", gateway: "")
+        let body = try String(contentsOfFile: spec, encoding: .utf8)
+        let started = Mutex<Int?>(nil)
+        let client = Thread {
+            let status = try? daemon.curl(["/v1/instances?paused=true"], method: "POST", body: body).status
+            started.withLock { $0 = status }
+        }
+        client.start()
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !FileManager.default.fileExists(atPath: marker) {
+            try #require(ContinuousClock.now < deadline, "the up hook never ran: \(daemon.log)")
+            usleep(20_000)
+        }
+        let refused = try daemon.curl(["/v1/instances/busy1/stop"], method: "POST", body: #"{"timeout": 1}"#)
+        #expect(refused.status == 409)
+        #expect(refused.object["code"] as? String == "busy")
+        #expect((refused.object["detail"] as? String)?.contains("start is running on it") == true, "\(refused.body)")
+        while started.withLock({ $0 }) == nil {
+            try #require(ContinuousClock.now < deadline, "the start never answered")
+            usleep(20_000)
+        }
+        #expect(started.withLock { $0 } == 201)
+        #expect(try daemon.curl(["/v1/instances/busy1"]).object["state"] as? String == "paused")
+        #expect(try daemon.curl(["/v1/instances/busy1/stop"], method: "POST", body: #"{"timeout": 1}"#).status == 200)
         try daemon.expectDocumented()
         #expect(daemon.stop() == 0)
     }
