@@ -100,10 +100,12 @@ public struct NodeDaemon: Sendable {
                 logger.info("serving", metadata: ["socket": "\(socket)"])
             },
             logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app), .init(service: EventsShutdown(events: events))],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [.init(service: app), .init(service: EventsShutdown(events: events))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Requests in flight get this long after a SIGTERM; the guests are never touched.
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace
+        let group = ServiceGroup(configuration: groupConfiguration)
         defer { umask(previous) }
         try await group.run()
         await registry.detachAll()

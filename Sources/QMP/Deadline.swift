@@ -16,12 +16,6 @@ public struct Deadline: Sendable {
     /// What is left of it, zero once it has passed.
     public var remaining: Duration { max(instant - ContinuousClock.now, .zero) }
 
-    /// The earlier of this deadline and one `duration` from now: a step that must also fit a
-    /// shorter bound of its own.
-    public func capped(at duration: Duration) -> Deadline {
-        duration < remaining ? Deadline(after: duration) : self
-    }
-
     /// The time left as poll(2) wants it: rounded up, so a wait never ends before the deadline
     /// and then finds nothing left to wait for; 0 once it has passed.
     var pollMilliseconds: Int32 {
