@@ -5,8 +5,9 @@
 set -euo pipefail
 
 # ebtables, arptables, iptables, nftables and bird2 are what the example ports of Ganeti sites'
-# scripts run (examples/hooks); their tests skip, saying so, where these are missing.
-packages=(liblua5.4-dev pkg-config qemu-system-x86 iproute2 openvswitch-switch ebtables arptables iptables nftables bird2 curl)
+# scripts run (examples/hooks); their tests skip, saying so, where these are missing. curl drives
+# the daemon in its tests, openssl makes the certificate of its TLS test.
+packages=(liblua5.4-dev pkg-config qemu-system-x86 iproute2 openvswitch-switch ebtables arptables iptables nftables bird2 curl openssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -239,19 +239,28 @@ print(
 )
 usleep(500_000)
 print("   the daemon's RSS with \(instances) supervised: \(format(rss(daemon))) MiB (goal <= 40 MiB)")
-func listTimes(_ count: Int) async throws -> [Double] {
+func listTimes(_ count: Int, path: String = "/v1/instances") async throws -> [Double] {
     var times: [Double] = []
     for _ in 0..<count {
         let start = clock.now
-        _ = try await api.send(.GET, "/v1/instances")
+        _ = try await api.send(.GET, path)
         times.append(BenchmarkSteps.seconds(clock.now - start))
     }
     return times
 }
 _ = try await listTimes(20)
-let lists = try await listTimes(200)
+// Alternated, so that both see the same machine.
+var lists: [Double] = []
+var floors: [Double] = []
+for _ in 0..<200 {
+    lists += try await listTimes(1)
+    floors += try await listTimes(1, path: "/v1/node")
+}
 print(
     "   GET /v1/instances with \(instances): median \(format(BenchmarkSteps.median(lists) * 1000, 2)) ms (goal <= 1 ms), max \(format(lists.max()! * 1000, 2)) ms"
+)
+print(
+    "   floor: GET /v1/node, one HTTP round trip through the same client and server: median \(format(BenchmarkSteps.median(floors) * 1000, 2)) ms"
 )
 
 // MARK: 4. QMP event to an SSE client

@@ -185,11 +185,11 @@ extension InstanceManager {
             var call = NICHookCall(
                 action: .up, instance: files.name, tags: tags, nic: nic, index: index, interface: taps[index].name)
             call.phase = phase
-            try hookCalls.nic(call)
-            rollback.add("NIC \(index) down hook") { [hookCalls] in
+            try nicHook(call)
+            rollback.add("NIC \(index) down hook") { [self] in
                 var down = call
                 down.action = .down
-                try hookCalls.nic(down)
+                try nicHook(down)
             }
         }
     }

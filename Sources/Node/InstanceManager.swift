@@ -24,6 +24,8 @@ public final class InstanceManager {
     let logger: Logger
     /// Where the NIC and console hooks run.
     let hookCalls: NodeHooks
+    /// Told of every NIC hook call (the daemon's events and metrics); set before first use.
+    public var onHookRun: (@Sendable (HookRun) -> Void)?
 
     /// - Parameter workers: the hook workers to run hooks in (the node's way); without, hooks run
     ///   in this process.
@@ -49,18 +51,7 @@ public final class InstanceManager {
         let lock = try locked(files, "start")
         defer { withExtendedLifetime(lock) {} }
         try reconcile(files, "start")
-        let features = try await probe(spec.hvparams.string("kvm_path"), spec.name, "start")
-        do {
-            try spec.hvparams.checkOnNode(LocalNodeFacts.make(features: features))
-        } catch {
-            throw InstanceError(.node, spec.name, "start", step: "checking the node", error.description)
-        }
-        let plan: QemuPlan
-        do {
-            plan = try QemuPlanner.plan(spec, features: features, paths: state)
-        } catch {
-            throw InstanceError(.invalidSpec, spec.name, "start", step: "planning", error.description)
-        }
+        let (plan, features) = try await plan(spec, "start")
         var rollback = Rollback()
         do {
             try write(Array("\(getpid())\n".utf8), to: files.starting, &rollback)
@@ -125,10 +116,7 @@ public final class InstanceManager {
         let files = try self.files(name, "cleanup")
         let lock = try locked(files, "cleanup")
         defer { withExtendedLifetime(lock) {} }
-        if let qemu = QemuProcess.find(pidFile: files.pidFile) {
-            throw InstanceError(
-                .busy, name, "cleanup", step: "checking qemu", "qemu runs (pid \(qemu.pid)): stop it first")
-        }
+        try endPoweredOff(files, "cleanup", else: "stop it first")
         guard exists(files) else {
             throw InstanceError(.notFound, name, "cleanup", step: "finding it", "no such instance")
         }
@@ -218,7 +206,13 @@ public final class InstanceManager {
             if case .object(let status)? = ask("query-status"), status["running"] == .bool(false),
                 info.state == .running
             {
-                info.state = .paused
+                // A guest that powered itself off while no daemon watched: its qemu waits
+                // (-no-shutdown) for a stop or a cleanup to end it.
+                if status["status"] == .string("shutdown") {
+                    (info.state, info.reason) = (.stopped, "guest-shutdown")
+                } else {
+                    info.state = .paused
+                }
             }
             if detailed {
                 if case .object(let memory)? = ask("query-memory-size-summary"),
@@ -301,16 +295,15 @@ public final class InstanceManager {
         return true
     }
 
-    /// Waits until the instance's qemu is gone (it is exiting by itself), up to `timeout`; true
-    /// when none runs.
-    public func awaitEnd(_ name: String, timeout: Duration) -> Bool {
+    /// Whether no qemu runs for `name`, waiting up to `timeout` for one that is exiting.
+    public func qemuEnded(_ name: String, within timeout: Duration) -> Bool {
         guard let qemu = QemuProcess.find(pidFile: state.pidFile(name)) else { return true }
         return qemu.waitForExit(timeout)
     }
 
     /// Records why an instance that ended by itself is stopped (its files already cleaned):
     /// it stays listed as `stopped` with the reason until started again or cleaned up.
-    public func recordStop(_ name: String, reason: String) throws(InstanceError) {
+    func recordStop(_ name: String, reason: String) throws(InstanceError) {
         let files = try self.files(name, "record its stop")
         do {
             try FileManager.default.createDirectory(atPath: state.stoppedFolder, withIntermediateDirectories: true)
@@ -322,6 +315,24 @@ public final class InstanceManager {
 
     private func stopReason(_ files: InstanceFiles) -> String? {
         (try? String(contentsOfFile: files.stopped, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// What a start of `spec` would run on this node (its qemu asked, the node checked), run
+    /// nothing.
+    public func plan(
+        _ spec: InstanceSpec, _ operation: String = "plan"
+    ) async throws(InstanceError) -> (plan: QemuPlan, features: QemuFeatures) {
+        let features = try await probe(spec.hvparams.string("kvm_path"), spec.name, operation)
+        do {
+            try spec.hvparams.checkOnNode(LocalNodeFacts.make(features: features))
+        } catch {
+            throw InstanceError(.node, spec.name, operation, step: "checking the node", error.description)
+        }
+        do {
+            return (try QemuPlanner.plan(spec, features: features, paths: state), features)
+        } catch {
+            throw InstanceError(.invalidSpec, spec.name, operation, step: "planning", error.description)
+        }
     }
 
     private func probe(
@@ -346,11 +357,62 @@ public final class InstanceManager {
     /// Before a start: a live qemu is an error; what a dead one (or a start cut short) left is
     /// cleared first, its NICs' journals undone.
     private func reconcile(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
-        if let qemu = QemuProcess.find(pidFile: files.pidFile) {
+        try endPoweredOff(files, operation, else: "already running")
+        if exists(files) { try clean(files, operation) }
+    }
+
+    /// A qemu whose guest powered off (qemu waits, paused, under -no-shutdown) is ended; one
+    /// whose guest runs is refused as busy, `advice` said.
+    private func endPoweredOff(_ files: InstanceFiles, _ operation: String, else advice: String) throws(InstanceError) {
+        guard let qemu = QemuProcess.find(pidFile: files.pidFile) else { return }
+        guard poweredOff(files.name, within: Self.listBound) else {
             throw InstanceError(
-                .busy, files.name, operation, step: "checking qemu", "already running (pid \(qemu.pid))")
+                .busy, files.name, operation, step: "checking qemu", "qemu runs (pid \(qemu.pid)): \(advice)")
+        }
+        guard qemu.terminate(grace: .seconds(5)) else {
+            throw InstanceError(
+                .qemu, files.name, operation, step: "ending the qemu of a guest that is off",
+                "pid \(qemu.pid) survived SIGKILL")
+        }
+    }
+
+    /// Whether `name`'s guest powered itself off, its qemu waiting (status `shutdown`).
+    func poweredOff(_ name: String, within bound: Duration) -> Bool {
+        let deadline = Deadline(after: bound)
+        guard let qmp = try? QMPConnection.connect(path: state.qmpSocket(name), deadline: deadline) else {
+            return false
+        }
+        defer { qmp.close() }
+        return (try? Self.isPoweredOff(qmp, deadline)) ?? false
+    }
+
+    static func isPoweredOff(_ qmp: QMPConnection, _ deadline: Deadline) throws(QMPError) -> Bool {
+        guard case .object(let status) = try qmp.execute("query-status", deadline: deadline) else { return false }
+        return status["status"] == .string("shutdown")
+    }
+
+    /// After an instance's qemu ended by itself (its SHUTDOWN seen, `poweredOff`, or its events
+    /// socket closed): a qemu left waiting under -no-shutdown is ended, the NICs taken down and
+    /// the files removed as a stop would, and the instance recorded as stopped with `reason`.
+    /// A qemu that still runs although no SHUTDOWN came is left alone, and an error.
+    public func settleEnd(_ name: String, reason: String, poweredOff: Bool) throws(InstanceError) {
+        let operation = "clean up after its end"
+        let files = try self.files(name, operation)
+        let lock = try locked(files, operation)
+        defer { withExtendedLifetime(lock) {} }
+        if let qemu = QemuProcess.find(pidFile: files.pidFile) {
+            if poweredOff {
+                guard qemu.terminate(grace: .seconds(5)) else {
+                    throw InstanceError(.qemu, name, operation, step: "ending qemu", "pid \(qemu.pid) survived SIGKILL")
+                }
+            } else if !qemu.waitForExit(.seconds(5)) {
+                throw InstanceError(
+                    .qemu, name, operation, step: "waiting for qemu",
+                    "its events socket closed without a SHUTDOWN, but qemu (pid \(qemu.pid)) runs: left alone")
+            }
         }
         if exists(files) { try clean(files, operation) }
+        try recordStop(name, reason: reason)
     }
 
     /// Brings qemu down: ACPI (unless forced or acpi is off) within `timeout` all told, QMP
@@ -369,7 +431,13 @@ public final class InstanceManager {
                 let qmp = try QMPConnection.connect(path: state.qmpSocket(files.name), deadline: deadline)
                 defer { qmp.close() }
                 qmp.onWarning = { [logger] in logger.warning("\($0)", metadata: metadata) }
-                _ = try qmp.execute("system_powerdown", deadline: deadline)
+                // qemu runs with -no-shutdown: a guest that is off (now, or before this stop)
+                // leaves qemu paused, and `quit` ends it. One of an older runtime exits by itself.
+                if try !Self.isPoweredOff(qmp, deadline) {
+                    _ = try qmp.execute("system_powerdown", deadline: deadline)
+                    _ = try qmp.waitForEvent("SHUTDOWN", timeout: deadline.remaining)
+                }
+                _ = try? qmp.execute("quit", deadline: deadline)
                 if qemu.waitForExit(deadline.remaining) { return }
                 logger.warning("ACPI powerdown timed out", metadata: metadata)
             } catch {
@@ -448,7 +516,7 @@ public final class InstanceManager {
             guard FileManager.default.fileExists(atPath: journal) || hasNICFile else { continue }
             do {
                 if let nic = runtime?.nics[index] {
-                    _ = try hookCalls.nic(
+                    try nicHook(
                         NICHookCall(
                             action: .down, instance: files.name, tags: tags, nic: nic, index: index,
                             interface: tap ?? ""))
@@ -465,6 +533,17 @@ public final class InstanceManager {
             error.undoFailures = failures
             throw error
         }
+    }
+
+    /// A NIC hook call, told to ``onHookRun``.
+    @discardableResult
+    func nicHook(_ call: NICHookCall) throws(HookError) -> [HookCallLine] {
+        guard let onHookRun else { return try hookCalls.nic(call) }
+        let (run, result) = HookRun.observe(call, stateDirectory: state.path) { () throws(HookError) in
+            try hookCalls.nic(call)
+        }
+        onHookRun(run)
+        return try result.get()
     }
 
     private func savedTags(_ files: InstanceFiles) -> [String] {

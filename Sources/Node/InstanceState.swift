@@ -1,5 +1,5 @@
 /// What `instance list` and `instance info` say of an instance's qemu.
-public enum InstanceState: String, Sendable, Codable {
+public enum InstanceState: String, Sendable, Codable, CaseIterable {
     case running
     case paused
     /// Its files are there but no qemu runs for it (it was killed, or a start was cut short):

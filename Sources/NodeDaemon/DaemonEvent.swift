@@ -1,4 +1,5 @@
 import Foundation
+import Node
 
 /// One event of `GET /v1/events`: an instance's state changed (with the reason), a hook ran, the
 /// hooks were reloaded or a new version refused. `id` orders them; a client that reconnects with
@@ -18,6 +19,8 @@ struct DaemonEvent: Sendable, Codable, Equatable {
     /// qemu's own timestamp of the QMP event behind it, for latency.
     var qmpTime: Double?
     var message: String?
+    /// For `hook`: the NIC hook call (NIC, action, file, version, seconds, error).
+    var hook: HookRun?
 
     /// The event as Server-Sent Events text.
     var serverSentEvent: String {

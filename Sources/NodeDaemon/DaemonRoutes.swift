@@ -11,6 +11,7 @@ struct DaemonRoutes: Sendable {
     static let bodyLimit = 1 << 20
 
     let registry: InstanceRegistry
+    let operations: OperationStore
     let events: EventHub
     let hooks: HookMirror
     let node: NodeFacts
@@ -37,22 +38,18 @@ struct DaemonRoutes: Sendable {
             Self.respond(status: .ok, contentType: "application/json", text: OpenAPIDocument.json)
         }
         router.get("/v1/node") { request, _ in Self.json(node, request) }
-        router.get("/v1/instances") { request, _ in Self.json(await registry.list(), request) }
+        router.get("/v1/instances") { _, _ in
+            Self.respond(status: .ok, contentType: "application/json", text: await registry.listJSON())
+        }
         router.post("/v1/instances") { request, context in
-            await Self.answer(request) { () async throws -> Response in
+            await Self.answer(request) {
                 let body = try await Self.body(request)
-                let spec: InstanceSpec
-                do {
-                    spec = try InstanceSpec.parse(json: Data(body))
-                } catch {
-                    throw Problem(
-                        status: 400, code: "invalid-spec", title: "the spec is not valid", detail: "\(error)",
-                        path: request.uri.path)
-                }
+                let spec = try Self.spec(body, request)
                 let paused = request.uri.queryParameters.get("paused") == "true"
                 let reason = request.uri.queryParameters.get("reason").map { String($0) }
-                let info = try await registry.start(spec, text: body, paused: paused, reason: reason)
-                return Self.json(info, request, status: .created)
+                return try await operate(request, "start", spec.name, reason: reason) {
+                    (.created, try await registry.start(spec, text: body, paused: paused, reason: reason))
+                }
             }
         }
         router.get("/v1/instances/{name}") { request, context in
@@ -62,26 +59,52 @@ struct DaemonRoutes: Sendable {
             await Self.answer(request) {
                 let name = try Self.name(context)
                 let options = try await Self.decode(StopRequest.self, request) ?? StopRequest()
-                try await registry.stop(
-                    name, force: options.force ?? false, timeout: .seconds(options.timeout ?? 120),
-                    reason: options.reason)
-                return Self.json(["stopped": name], request)
+                return try await operate(request, "stop", name, reason: options.reason) {
+                    try await registry.stop(
+                        name, force: options.force ?? false, timeout: .seconds(options.timeout ?? 120),
+                        reason: options.reason)
+                    return (.ok, ["stopped": name])
+                }
             }
         }
         router.post("/v1/instances/{name}/reboot") { request, context in
             await Self.answer(request) {
                 let name = try Self.name(context)
                 let options = try await Self.decode(StopRequest.self, request) ?? StopRequest()
-                try await registry.reboot(name, timeout: .seconds(options.timeout ?? 120), reason: options.reason)
-                return try await Self.json(registry.info(name), request)
+                return try await operate(request, "reboot", name, reason: options.reason) {
+                    try await registry.reboot(name, timeout: .seconds(options.timeout ?? 120), reason: options.reason)
+                    return (.ok, try await registry.info(name))
+                }
             }
         }
         router.post("/v1/instances/{name}/cleanup") { request, context in
             await Self.answer(request) {
                 let name = try Self.name(context)
                 let options = try await Self.decode(StopRequest.self, request) ?? StopRequest()
-                try await registry.cleanup(name, reason: options.reason)
-                return Self.json(["cleaned": name], request)
+                return try await operate(request, "cleanup", name, reason: options.reason) {
+                    try await registry.cleanup(name, reason: options.reason)
+                    return (.ok, ["cleaned": name])
+                }
+            }
+        }
+        router.get("/v1/operations") { request, _ in Self.json(await operations.all(), request) }
+        router.get("/v1/operations/{id}") { request, context in
+            await Self.answer(request) {
+                let id = context.parameters.get("id") ?? ""
+                let wait = request.uri.queryParameters.get("wait").flatMap { Double($0) } ?? 0
+                guard wait >= 0 else {
+                    throw Problem(
+                        status: 400, code: "bad-request", title: "wait is negative", detail: "wait: \(wait)",
+                        path: request.uri.path)
+                }
+                guard let operation = await operations.wait(id, timeout: .milliseconds(Int64(wait * 1000))) else {
+                    throw Problem(
+                        status: 404, code: "not-found", title: "no such operation",
+                        detail:
+                            "\(id) is no operation of this daemon (finished ones are kept, the newest \(OperationStore.finishedLimit))",
+                        path: request.uri.path)
+                }
+                return Self.json(operation, request)
             }
         }
         router.get("/v1/instances/{name}/console") { request, context in
@@ -91,6 +114,25 @@ struct DaemonRoutes: Sendable {
                 return Self.json(description, request)
             }
         }
+        router.post("/v1/plan") { request, _ in
+            await Self.answer(request) {
+                let (plan, features) = try await registry.plan(try Self.spec(try await Self.body(request), request))
+                return Self.respond(
+                    status: .ok, contentType: "application/json", text: plan.description(features: features).text())
+            }
+        }
+        router.get("/v1/node/verify") { request, _ in
+            await Self.answer(request) {
+                let qemu = request.uri.queryParameters.get("qemu") ?? "/usr/bin/qemu-system-x86_64"
+                guard node.qemuBinaries.contains(qemu) else {
+                    throw Problem(
+                        status: 400, code: "bad-request", title: "not one of this node's qemu binaries",
+                        detail: "qemu: \(qemu) is not one of \(node.qemuBinaries.joined(separator: ", "))",
+                        path: request.uri.path)
+                }
+                return Self.json(await registry.verify(qemu: qemu), request)
+            }
+        }
         router.get("/v1/hooks") { request, _ in Self.json(hooks.status(), request) }
         router.post("/v1/hooks/check") { request, _ in
             let checks = await registry.executor.run { hooks.checkAll() }
@@ -98,7 +140,7 @@ struct DaemonRoutes: Sendable {
         }
         router.get("/v1/events") { request, _ in
             let last = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }
-            let stream = await events.subscribe(after: last)
+            let stream = events.subscribe(after: last)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -116,6 +158,34 @@ struct DaemonRoutes: Sendable {
         }
     }
 
+    /// Runs an operation on `instance`: to its end before the answer, or with `?async=true` in
+    /// the background, answered at once with 202 and the operation (`Location` says where to
+    /// follow it). An instance that is busy is refused at once either way.
+    func operate(
+        _ request: Request, _ kind: String, _ instance: String, reason: String?,
+        _ body: @escaping @Sendable () async throws -> (HTTPResponse.Status, any Encodable & Sendable)
+    ) async throws -> Response {
+        guard request.uri.queryParameters.get("async") == "true" else {
+            let (status, value) = try await body()
+            return Self.json(value, request, status: status)
+        }
+        try await registry.refuseWhileBusy(instance, kind)
+        let path = request.uri.path
+        let operation = await operations.begin(kind: kind, instance: instance, reason: reason) {
+            do {
+                let (status, value) = try await body()
+                let result = (try? JSONValue.parse(Array(Self.encode(value).utf8))) ?? .null
+                return (status.code, .success(result))
+            } catch {
+                let problem = Self.problem(for: error, path: path)
+                return (problem.status, .failure(problem))
+            }
+        }
+        var response = Self.json(operation, request, status: .accepted)
+        response.headers[.location] = "/v1/operations/\(operation.id)"
+        return response
+    }
+
     // MARK: Helpers
 
     static func name(_ context: BasicRequestContext) throws -> String {
@@ -123,6 +193,17 @@ struct DaemonRoutes: Sendable {
             throw Problem(status: 400, code: "bad-request", title: "no instance name", detail: "the path names none")
         }
         return name
+    }
+
+    /// The instance spec a body holds; a 400 naming the field where it does not read.
+    static func spec(_ body: [UInt8], _ request: Request) throws -> InstanceSpec {
+        do {
+            return try InstanceSpec.parse(json: Data(body))
+        } catch {
+            throw Problem(
+                status: 400, code: "invalid-spec", title: "the spec is not valid", detail: "\(error)",
+                path: request.uri.path)
+        }
     }
 
     /// The body, up to ``bodyLimit``: more is a 413.
@@ -155,14 +236,17 @@ struct DaemonRoutes: Sendable {
     static func answer(_ request: Request, _ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
-        } catch let problem as Problem {
-            return Self.problem(problem)
-        } catch let error as InstanceError {
-            return Self.problem(Problem(error, path: request.uri.path))
         } catch {
-            return Self.problem(
-                Problem(
-                    status: 500, code: "internal", title: "internal error", detail: "\(error)", path: request.uri.path))
+            return Self.problem(problem(for: error, path: request.uri.path))
+        }
+    }
+
+    /// The problem document of a failure.
+    static func problem(for error: any Error, path: String) -> Problem {
+        switch error {
+        case let problem as Problem: problem
+        case let error as InstanceError: Problem(error, path: path)
+        default: Problem(status: 500, code: "internal", title: "internal error", detail: "\(error)", path: path)
         }
     }
 

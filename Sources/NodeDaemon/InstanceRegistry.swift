@@ -22,12 +22,18 @@ actor InstanceRegistry {
     private var busy: [String: String] = [:]
     private var supervisors: [String: InstanceSupervisor] = [:]
     /// Running or paused, as the last event said.
-    private var live: [String: InstanceState] = [:]
-    /// The reason of the last SHUTDOWN event each instance's qemu sent.
-    private var shutdowns: [String: String] = [:]
+    private var live: [String: InstanceState] = [:] { didSet { listText = nil } }
+    /// How many operations began on each instance: news about an instance that waited while
+    /// one ran is stale.
+    private var operationsBegun: [String: Int] = [:]
+    /// Why an instance whose qemu runs has no supervisor (its events socket refused or broke).
+    private var notWatched: [String: String] = [:] { didSet { listText = nil } }
     /// Every instance as its files say, read once and again for an instance after each operation
     /// on it: a list reads no file (nil until the first list).
-    private var cached: [String: InstanceInfo]?
+    private var cached: [String: InstanceInfo]? { didSet { listText = nil } }
+    /// The list as `GET /v1/instances` answers it, made again after any of the above changed:
+    /// an orchestrator polls it far more often than it changes.
+    private var listText: String?
 
     init(manager: Shared, executor: BlockingExecutor, events: EventHub, logger: Logger) {
         shared = manager
@@ -47,19 +53,21 @@ actor InstanceRegistry {
     ) async throws(InstanceError) -> T {
         try refuseWhileBusy(name, operation)
         busy[name] = operation
+        operationsBegun[name, default: 0] += 1
         defer { busy[name] = nil }
         var metadata: Logger.Metadata = ["instance": "\(name)", "operation": "\(operation)"]
         if let reason { metadata["reason"] = "\(reason)" }
         logger.info("operation", metadata: metadata)
         let started = ContinuousClock.now
         let shared = shared
-        let outcome = await executor.run { () async -> Result<T, any Error> in
-            do { return .success(try await body(shared.manager)) } catch { return .failure(error) }
+        let outcome = await RequestTrail.$instance.withValue(name) {
+            await executor.run { () async -> Result<T, any Error> in
+                do { return .success(try await body(shared.manager)) } catch { return .failure(error) }
+            }
         }
-        let took = ContinuousClock.now - started
         await refresh(name)
         Metrics.Timer(label: "taphouse_operation_duration_seconds", dimensions: [("kind", operation)])
-            .recordNanoseconds(took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
+            .recordInterval(since: started)
         switch outcome {
         case .success(let value):
             Counter(label: "taphouse_operations_total", dimensions: [("kind", operation), ("outcome", "ok")])
@@ -74,7 +82,7 @@ actor InstanceRegistry {
         }
     }
 
-    private func refuseWhileBusy(_ name: String, _ operation: String) throws(InstanceError) {
+    func refuseWhileBusy(_ name: String, _ operation: String) throws(InstanceError) {
         if let other = busy[name] {
             throw InstanceError(.busy, name, operation, step: "waiting for its turn", "\(other) is running on it")
         }
@@ -89,7 +97,7 @@ actor InstanceRegistry {
         try await run(name, "start", reason: reason) { try await $0.start(spec, specText: text, paused: paused) }
         live[name] = paused ? .paused : .running
         attach(name)
-        await publish(name, state: paused ? .paused : .running, reason: "started", trail: reason)
+        publish(name, state: paused ? .paused : .running, reason: "started", trail: reason)
         return try await info(name)
     }
 
@@ -103,7 +111,7 @@ actor InstanceRegistry {
             attach(name)
             throw error
         }
-        await publish(name, state: .stopped, reason: "stopped", trail: reason)
+        publish(name, state: .stopped, reason: "stopped", trail: reason)
     }
 
     func reboot(_ name: String, timeout: Duration, reason: String?) async throws(InstanceError) {
@@ -112,25 +120,51 @@ actor InstanceRegistry {
         defer { attach(name) }
         try await run(name, "reboot", reason: reason) { try await $0.reboot(name, timeout: timeout) }
         live[name] = .running
-        await publish(name, state: .running, reason: "rebooted", trail: reason)
+        publish(name, state: .running, reason: "rebooted", trail: reason)
     }
 
     func cleanup(_ name: String, reason: String?) async throws(InstanceError) {
         try await run(name, "cleanup", reason: reason) { try $0.cleanup(name) }
-        await publish(name, state: .stopped, reason: "cleaned-up", trail: reason)
+        publish(name, state: .stopped, reason: "cleaned-up", trail: reason)
     }
 
     func console(_ name: String, command: [String]) async throws(InstanceError) -> ConsoleDescription {
         try await run(name, "console", reason: nil) { try $0.console(name, command: command) }
     }
 
+    /// What a start of `spec` would run; nothing runs.
+    func plan(_ spec: InstanceSpec) async throws(InstanceError) -> (plan: QemuPlan, features: QemuFeatures) {
+        let shared = shared
+        return try await executor.run { () async throws(InstanceError) in try await shared.manager.plan(spec) }
+    }
+
+    /// `node verify` on the daemon's node: `qemu`, the tun device, the hooks that serve.
+    func verify(qemu: String) async -> NodeVerification {
+        let shared = shared
+        return await executor.run {
+            let hooks = shared.manager.hooks
+            return await NodeVerification.run(
+                qemu: qemu, hookFolders: [hooks.builtin, hooks.site].compactMap { $0 },
+                checkHook: { shared.manager.checkHook($0, console: false) })
+        }
+    }
+
     // MARK: Reads: files and events, no qemu asked
+
+    /// ``list()`` as JSON text.
+    func listJSON() async -> String {
+        if let listText { return listText }
+        let text = DaemonRoutes.encode(await list())
+        listText = text
+        return text
+    }
 
     func list() async -> [InstanceInfo] {
         if cached == nil {
             let shared = shared
             let infos = await executor.run { shared.manager.list(askingQemu: false) }
             cached = Dictionary(infos.map { ($0.name, $0) }) { $1 }
+            countStates()
         }
         return (cached ?? [:]).values.sorted { $0.name < $1.name }.map(overlay)
     }
@@ -150,21 +184,39 @@ actor InstanceRegistry {
         }
         var info = overlay(try result.get())
         if let supervisor = supervisors[name] {
-            // On the held session: no connect, no greeting.
-            let (memory, cpus) = await executor.run {
-                (try? supervisor.execute("query-memory-size-summary"), try? supervisor.execute("query-cpus-fast"))
+            // On the held session: no connect, no greeting; both within the one bound of an info.
+            let (memory, cpus, unanswered) = await executor.run {
+                let deadline = ContinuousClock.now + InstanceManager.infoBound
+                var unanswered: [String] = []
+                func ask(_ command: String) -> JSONValue? {
+                    do {
+                        return try supervisor.execute(command, timeout: max(deadline - .now, .zero))
+                    } catch {
+                        unanswered.append(error.description)
+                        return nil
+                    }
+                }
+                return (ask("query-memory-size-summary"), ask("query-cpus-fast"), unanswered)
             }
             if case .object(let fields)? = memory, case .int(let bytes)? = fields["base-memory"] {
                 info.memoryMiB = Int(bytes >> 20)
             }
             if case .array(let list)? = cpus { info.vcpus = list.count }
+            if !unanswered.isEmpty {
+                let said = "qemu did not answer: " + unanswered.joined(separator: "; ")
+                info.problem = info.problem.map { $0 + "; " + said } ?? said
+            }
         }
         return info
     }
 
     private func overlay(_ info: InstanceInfo) -> InstanceInfo {
         var info = info
-        if info.state == .running || info.state == .paused, let state = live[info.name] { info.state = state }
+        guard info.state == .running || info.state == .paused else { return info }
+        if let state = live[info.name] { info.state = state }
+        if let why = notWatched[info.name] {
+            info.problem = info.problem.map { $0 + "; not watched: " + why } ?? "not watched: " + why
+        }
         return info
     }
 
@@ -182,7 +234,7 @@ actor InstanceRegistry {
                     try $0.rollBackInterruptedStart(info.name)
                 }
                 if rolledBack {
-                    await events.publish(
+                    events.publish(
                         DaemonEvent(
                             kind: "instance-state", instance: info.name, state: "gone", reason: "start-rolled-back"))
                 }
@@ -192,19 +244,37 @@ actor InstanceRegistry {
                     metadata: ["instance": "\(info.name)", "error": "\(error)"])
             }
         }
-        for info in await list() {
+        // Every live one asked at once: a qemu that does not answer delays the daemon's start by
+        // one bound, not one a qemu.
+        var statuses: [String: JSONValue] = [:]
+        let infos = await list()
+        for info in infos where info.state == .running || info.state == .paused { attach(info.name) }
+        let watched = supervisors
+        await withTaskGroup(of: (String, JSONValue?).self) { group in
+            for (name, supervisor) in watched {
+                group.addTask { [executor] in
+                    (name, await executor.run { try? supervisor.execute("query-status", timeout: .seconds(5)) })
+                }
+            }
+            for await (name, status) in group { statuses[name] = status }
+        }
+        for info in infos {
             switch info.state {
             case .running, .paused:
-                attach(info.name)
-                if let supervisor = supervisors[info.name],
-                    case .object(let status)? = await executor.run({ try? supervisor.execute("query-status") })
-                {
+                if case .object(let status)? = statuses[info.name] {
+                    // Its guest powered off while no daemon watched: qemu waits (-no-shutdown),
+                    // and the SHUTDOWN is told from a crash.
+                    if status["status"] == .string("shutdown") {
+                        detach(info.name)
+                        await ended(info.name, reason: "guest-shutdown", poweredOff: true, qmpTime: nil)
+                        continue
+                    }
                     live[info.name] = status["running"] == .bool(false) ? .paused : .running
                 }
                 logger.info("adopted", metadata: ["instance": "\(info.name)", "pid": "\(info.pid ?? 0)"])
-                await publish(info.name, state: live[info.name] ?? .running, reason: "adopted")
+                publish(info.name, state: live[info.name] ?? .running, reason: "adopted")
             case .stopped where info.reason == nil:
-                await ended(info.name, reason: "crashed", qmpTime: nil)
+                await ended(info.name, reason: "crashed", poweredOff: false, qmpTime: nil)
             case .stopped:
                 break
             case .error:
@@ -215,52 +285,70 @@ actor InstanceRegistry {
         }
     }
 
-    /// An update of `name`'s session, in order.
-    func handle(_ name: String, _ update: QMPSession.Update) async {
+    /// An update of `supervisor`'s session, in order. One the registry let go of is no news.
+    func handle(_ supervisor: InstanceSupervisor, _ update: QMPSession.Update) async {
+        let name = supervisor.name
+        guard supervisors[name] === supervisor else { return }
         switch update {
         case .event(let event):
             Counter(label: "taphouse_qmp_events_total", dimensions: [("event", event.name)]).increment()
             switch event.name {
             case "STOP":
                 live[name] = .paused
-                await publish(name, state: .paused, reason: "paused", qmpTime: event.timestamp)
+                publish(name, state: .paused, reason: "paused", qmpTime: event.timestamp)
             case "RESUME":
                 live[name] = .running
-                await publish(name, state: .running, reason: "resumed", qmpTime: event.timestamp)
+                publish(name, state: .running, reason: "resumed", qmpTime: event.timestamp)
             case "RESET":
-                await publish(name, state: live[name] ?? .running, reason: "reset", qmpTime: event.timestamp)
+                publish(name, state: live[name] ?? .running, reason: "reset", qmpTime: event.timestamp)
             case "SHUTDOWN":
-                if case .string(let reason)? = event.data["reason"] { shutdowns[name] = reason }
+                // An operation that ends qemu (stop, reboot) handles the end itself.
+                guard busy[name] == nil else { return }
+                // qemu waits (-no-shutdown): this ends it, as a stop would.
+                var reason = "shutdown"
+                if case .string(let said)? = event.data["reason"] { reason = said }
+                detach(name)
+                await ended(
+                    name, reason: reason == "guest-shutdown" ? reason : "shutdown (\(reason))", poweredOff: true,
+                    qmpTime: event.timestamp)
             default:
                 break
             }
         case .warning(let text):
             logger.warning("\(text)", metadata: ["instance": "\(name)"])
-            await events.publish(DaemonEvent(kind: "warning", instance: name, message: text))
-        case .ended:
+            events.publish(DaemonEvent(kind: "warning", instance: name, message: text))
+        case .ended(let error):
             supervisors[name] = nil
-            // An operation that ends qemu (stop, reboot) handles the end itself.
             guard busy[name] == nil else { return }
-            let reason = shutdowns[name].map { $0 == "guest-shutdown" ? $0 : "shutdown (\($0))" } ?? "crashed"
-            await ended(name, reason: reason, qmpTime: nil)
+            // The socket closes as qemu exits: a moment for the process to follow.
+            let shared = shared
+            let begun = operationsBegun[name]
+            let gone = await executor.run { shared.manager.qemuEnded(name, within: .seconds(2)) }
+            guard operationsBegun[name] == begun, supervisors[name] == nil else { return }
+            if gone {
+                await ended(name, reason: "crashed", poweredOff: false, qmpTime: nil)
+            } else {
+                // qemu runs on but its events session broke (a qemu that misbehaves): the
+                // instance stays as it is, and says it is not watched; operations still work.
+                unwatched(name, "its events session ended: \(error)")
+            }
         }
     }
 
-    /// A qemu that ended by itself: its NICs are taken down and its files removed as a stop
-    /// would, and it stays listed as stopped with the reason.
-    private func ended(_ name: String, reason: String, qmpTime: Double?) async {
-        shutdowns[name] = nil
+    /// A qemu that ended by itself (or waits after its guest powered off): ended, its NICs
+    /// taken down and its files removed as a stop would, and it stays listed as stopped with the
+    /// reason. One whose events socket closed while it runs on is left alone, with a warning.
+    private func ended(_ name: String, reason: String, poweredOff: Bool, qmpTime: Double?) async {
         live[name] = nil
         do {
-            try await run(name, "clean up after its end", reason: reason) { manager in
-                _ = manager.awaitEnd(name, timeout: .seconds(30))
-                try manager.cleanup(name)
-                try manager.recordStop(name, reason: reason)
+            try await run(name, "clean up after its end", reason: reason) {
+                try $0.settleEnd(name, reason: reason, poweredOff: poweredOff)
             }
+            publish(name, state: .stopped, reason: reason, qmpTime: qmpTime)
         } catch {
             logger.error("clean-up after qemu ended failed", metadata: ["instance": "\(name)", "error": "\(error)"])
+            events.publish(DaemonEvent(kind: "warning", instance: name, message: "\(error)"))
         }
-        await publish(name, state: .stopped, reason: reason, qmpTime: qmpTime)
     }
 
     private func attach(_ name: String) {
@@ -268,14 +356,23 @@ actor InstanceRegistry {
         do {
             supervisors[name] = try InstanceSupervisor(
                 name: name, eventsSocket: state.eventsSocket(name), registry: self)
+            notWatched[name] = nil
         } catch {
-            logger.warning("cannot watch the instance", metadata: ["instance": "\(name)", "error": "\(error)"])
+            unwatched(name, "its events socket: \(error)")
         }
+    }
+
+    /// `name` runs without a supervisor, for `why`: a warning, and its info says so.
+    private func unwatched(_ name: String, _ why: String) {
+        notWatched[name] = why
+        logger.warning("instance not watched", metadata: ["instance": "\(name)", "why": "\(why)"])
+        events.publish(DaemonEvent(kind: "warning", instance: name, message: "not watched: \(why)"))
     }
 
     private func detach(_ name: String) {
         supervisors.removeValue(forKey: name)?.close()
         live[name] = nil
+        notWatched[name] = nil
     }
 
     /// Lets go of every session; qemu is not touched (the daemon stops, its guests run on).
@@ -286,10 +383,21 @@ actor InstanceRegistry {
 
     private func publish(
         _ name: String, state: InstanceState, reason: String, trail: String? = nil, qmpTime: Double? = nil
-    ) async {
-        await events.publish(
+    ) {
+        events.publish(
             DaemonEvent(
                 kind: "instance-state", instance: name, state: state.rawValue, reason: reason, trail: trail,
                 qmpTime: qmpTime))
+        countStates()
+    }
+
+    /// The `taphouse_instances` gauge, one series a state, from the cached list and the events.
+    private func countStates() {
+        guard let cached else { return }
+        var counts = Dictionary(uniqueKeysWithValues: InstanceState.allCases.map { ($0, 0) })
+        for info in cached.values { counts[overlay(info).state, default: 0] += 1 }
+        for (state, count) in counts {
+            Gauge(label: "taphouse_instances", dimensions: [("state", state.rawValue)]).record(count)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Node
 import QEMU
 import QMP
@@ -14,7 +15,7 @@ import QMP
 final class InstanceSupervisor: Sendable {
     let name: String
     private let session: QMPSession
-    private let drain: Task<Void, Never>
+    private let updates: AsyncStream<QMPSession.Update>.Continuation
 
     /// Opens the session and starts handing its updates to `registry`.
     init(name: String, eventsSocket: String, registry: InstanceRegistry) throws(QMPError) {
@@ -25,8 +26,11 @@ final class InstanceSupervisor: Sendable {
             // No update follows the end: the drain ends with it.
             if case .ended = update { continuation.finish() }
         }
-        drain = Task {
-            for await update in stream { await registry.handle(name, update) }
+        updates = continuation
+        // Ends with the session's end, or when closed: what is buffered still reaches the
+        // registry, which ignores the news of a supervisor it let go of.
+        Task {
+            for await update in stream { await registry.handle(self, update) }
         }
     }
 
@@ -34,11 +38,16 @@ final class InstanceSupervisor: Sendable {
     /// not touched.
     func close() {
         session.close()
-        drain.cancel()
+        updates.finish()
     }
 
     /// A command on the held session (no connect, no greeting).
-    func execute(_ command: String) throws(QMPError) -> JSONValue {
-        try session.execute(command, timeout: .seconds(5))
+    func execute(_ command: String, timeout: Duration) throws(QMPError) -> JSONValue {
+        let started = ContinuousClock.now
+        defer {
+            Metrics.Timer(label: "taphouse_qmp_round_trip_seconds", dimensions: [("command", command)])
+                .recordInterval(since: started)
+        }
+        return try session.execute(command, timeout: timeout)
     }
 }

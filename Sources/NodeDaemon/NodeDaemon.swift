@@ -25,6 +25,8 @@ public struct NodeDaemon: Sendable {
         public var builtin: String
         /// The argv that attaches to an instance's serial console on this node.
         public var consoleCommand: @Sendable (String) -> [String]
+        /// The API over TCP besides the socket (TLS and a bearer token), when one is given.
+        public var tcp: TCPListener?
         /// How long a SIGTERM waits for requests in flight.
         public var shutdownGrace: Duration = .seconds(30)
 
@@ -68,8 +70,17 @@ public struct NodeDaemon: Sendable {
             check: { shared.manager.checkHook($0, console: $1) },
             onEvent: { [logger] event in
                 logger.info("hooks", metadata: ["event": "\(event.kind)", "what": "\(event.message ?? "")"])
-                Task { await events.publish(event) }
+                events.publish(event)
             })
+        // Each NIC hook call: an event (on the thread that ran it, so before the state change of
+        // its operation) and its metrics.
+        manager.onHookRun = { [events] run in
+            let dimensions = [("mode", run.mode), ("action", run.action)]
+            Metrics.Timer(label: "taphouse_hook_duration_seconds", dimensions: dimensions)
+                .recordNanoseconds(Int64(run.seconds * 1e9))
+            if run.error != nil { Counter(label: "taphouse_hook_failures_total", dimensions: dimensions).increment() }
+            events.publish(DaemonEvent(kind: "hook", instance: run.instance, hook: run))
+        }
     }
 
     /// Recovers, serves, and returns after a graceful shutdown.
@@ -78,30 +89,51 @@ public struct NodeDaemon: Sendable {
         try hooks.start()
         defer { hooks.stop() }
         await registry.recover()
-        let router = Router()
-        router.add(middleware: MetricsMiddleware())
-        let state = await registry.state
-        DaemonRoutes(
-            registry: registry, events: events, hooks: hooks,
+        let routes = DaemonRoutes(
+            registry: registry, operations: OperationStore(), events: events, hooks: hooks,
             node: .init(
-                version: configuration.version, stateDirectory: state.path, hooks: configuration.hookDirectories,
-                qemuBinaries: configuration.qemuBinaries),
-            consoleCommand: configuration.consoleCommand, metrics: { [prometheus] in prometheus.emitToString() }
-        ).add(to: router)
+                version: configuration.version, stateDirectory: await registry.state.path,
+                hooks: configuration.hookDirectories, qemuBinaries: configuration.qemuBinaries),
+            consoleCommand: configuration.consoleCommand, metrics: { [prometheus] in prometheus.emitToString() })
+        // One router a listener, the same routes: the TCP one checks the token first.
+        func router(token: String?) -> Router<BasicRequestContext> {
+            let router = Router()
+            if let token { router.add(middleware: BearerTokenMiddleware(token: token)) }
+            router.add(middleware: RequestIDMiddleware(logger: logger))
+            router.add(middleware: MetricsMiddleware())
+            routes.add(to: router)
+            return router
+        }
         // The socket is made with the umask, 0600 from the start rather than chmod'ed after a
         // window; the umask is put back once it is bound (nothing else runs until then).
         let socket = configuration.socket
         let previous = umask(0o177)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .unixDomainSocket(path: socket), serverName: "taphouse"),
-            onServerRunning: { [logger] _ in
-                umask(previous)
-                logger.info("serving", metadata: ["socket": "\(socket)"])
-            },
-            logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(
+                service: Application(
+                    router: router(token: nil),
+                    configuration: .init(address: .unixDomainSocket(path: socket), serverName: "taphouse"),
+                    onServerRunning: { [logger] _ in
+                        umask(previous)
+                        logger.info("serving", metadata: ["socket": "\(socket)"])
+                    },
+                    logger: logger))
+        ]
+        if let tcp = configuration.tcp {
+            services.append(
+                .init(
+                    service: Application(
+                        router: router(token: tcp.token), server: try .tls(tlsConfiguration: tcp.tls),
+                        configuration: .init(address: .hostname(tcp.host, port: tcp.port), serverName: "taphouse"),
+                        onServerRunning: { [logger] channel in
+                            logger.info(
+                                "serving", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "")"])
+                        },
+                        logger: logger)))
+        }
+        services.append(.init(service: EventsShutdown(events: events)))
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: app), .init(service: EventsShutdown(events: events))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Requests in flight get this long after a SIGTERM; the guests are never touched.
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace
@@ -121,6 +153,6 @@ struct EventsShutdown: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
-        await events.finishAll()
+        events.finishAll()
     }
 }

@@ -7,7 +7,7 @@ enum OpenAPIDocument {
           "info": {
             "title": "taphouse node daemon",
             "version": "1",
-            "description": "A KVM node agent whose site policy lives in Lua hooks. JSON over HTTP on a Unix socket; errors are application/problem+json (RFC 9457)."
+            "description": "A KVM node agent whose site policy lives in Lua hooks. JSON over HTTP on a Unix socket (mode 0600), and on TCP with TLS where the node asks, where every request needs Authorization: Bearer <token> (else 401). Errors are application/problem+json (RFC 9457)."
           },
           "paths": {
             "/v1/openapi.json": {
@@ -23,12 +23,14 @@ enum OpenAPIDocument {
                 "responses": {"200": {"description": "The instances, by name.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Instance"}}}}}}},
               "post": {"operationId": "startInstance", "summary": "Start an instance from its spec; answers once it runs.",
                 "parameters": [
+                  {"$ref": "#/components/parameters/Async"},
                   {"name": "paused", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}, "description": "Leave the CPUs stopped."},
                   {"name": "reason", "in": "query", "schema": {"type": "string"}, "description": "The reason trail, logged and carried in the events."}
                 ],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "The instance spec (docs: the spec format)."}}}},
                 "responses": {
                   "201": {"description": "Started.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
+                  "202": {"$ref": "#/components/responses/Accepted"},
                   "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"},
                   "413": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"},
                   "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"},
@@ -43,9 +45,10 @@ enum OpenAPIDocument {
             },
             "/v1/instances/{name}/stop": {
               "post": {"operationId": "stopInstance", "summary": "ACPI powerdown within the timeout, then SIGTERM and SIGKILL; the NICs' down; the files.",
-                "parameters": [{"$ref": "#/components/parameters/Name"}],
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/StopRequest"}}}},
                 "responses": {
+                  "202": {"$ref": "#/components/responses/Accepted"},
                   "200": {"description": "Stopped and gone.", "content": {"application/json": {"schema": {"type": "object", "properties": {"stopped": {"type": "string"}}, "required": ["stopped"]}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
@@ -53,9 +56,10 @@ enum OpenAPIDocument {
             },
             "/v1/instances/{name}/reboot": {
               "post": {"operationId": "rebootInstance", "summary": "A soft reboot: the guest shut down and started again from its runtime.",
-                "parameters": [{"$ref": "#/components/parameters/Name"}],
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/StopRequest"}}}},
                 "responses": {
+                  "202": {"$ref": "#/components/responses/Accepted"},
                   "200": {"description": "Running again.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
@@ -63,9 +67,10 @@ enum OpenAPIDocument {
             },
             "/v1/instances/{name}/cleanup": {
               "post": {"operationId": "cleanupInstance", "summary": "Clear what a dead instance left (journals undone, files removed); refuses a live one.",
-                "parameters": [{"$ref": "#/components/parameters/Name"}],
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/StopRequest"}}}},
                 "responses": {
+                  "202": {"$ref": "#/components/responses/Accepted"},
                   "200": {"description": "Cleaned.", "content": {"application/json": {"schema": {"type": "object", "properties": {"cleaned": {"type": "string"}}, "required": ["cleaned"]}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
@@ -79,6 +84,35 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "409": {"$ref": "#/components/responses/Problem"}, "500": {"$ref": "#/components/responses/Problem"}}}
             },
+            "/v1/node/verify": {
+              "get": {"operationId": "verifyNode", "summary": "Whether this node can run instances: qemu there and new enough, /dev/net/tun usable, every network hook loading.",
+                "parameters": [{"name": "qemu", "in": "query", "schema": {"type": "string"}, "description": "One of the node's qemu binaries (default /usr/bin/qemu-system-x86_64)."}],
+                "responses": {
+                  "200": {"description": "Each check; ok is false when one failed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/plan": {
+              "post": {"operationId": "plan", "summary": "The qemu command line and runtime a start of this spec would have; nothing runs.",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "The instance spec."}}}},
+                "responses": {
+                  "200": {"description": "The plan.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Plan"}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
+                  "422": {"$ref": "#/components/responses/Problem"}, "500": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/operations": {
+              "get": {"operationId": "listOperations", "summary": "The background operations: those running and the newest finished ones.",
+                "responses": {"200": {"description": "By start time.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Operation"}}}}}}}
+            },
+            "/v1/operations/{id}": {
+              "get": {"operationId": "getOperation", "summary": "One background operation; with wait, once it ended or after that many seconds (at most 300).",
+                "parameters": [
+                  {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                  {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0}}
+                ],
+                "responses": {
+                  "200": {"description": "The operation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Operation"}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}
+            },
             "/v1/hooks": {
               "get": {"operationId": "getHooks", "summary": "Each mode's hook, the console policy and the site's modules: the version served, where from, and a newer version refused with why.",
                 "responses": {"200": {"description": "The hooks.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Hook"}}}}}}}
@@ -88,7 +122,7 @@ enum OpenAPIDocument {
                 "responses": {"200": {"description": "One entry a file; problem when it fails.", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string"}, "problem": {"type": "string"}}}}}}}}}
             },
             "/v1/events": {
-              "get": {"operationId": "getEvents", "summary": "Server-Sent Events: instance states (with the reason), warnings. Reconnect with Last-Event-ID for what was missed.",
+              "get": {"operationId": "getEvents", "summary": "Server-Sent Events: instance states (with the reason), hook calls (NIC, action, file, version, seconds, error), hook reloads and refusals, warnings. Reconnect with Last-Event-ID for what was missed.",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "The stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}
             },
@@ -99,10 +133,12 @@ enum OpenAPIDocument {
           },
           "components": {
             "parameters": {
-              "Name": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}
+              "Name": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+              "Async": {"name": "async", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}, "description": "Answer at once with 202 and an operation to follow, instead of at the end."}
             },
             "responses": {
-              "Problem": {"description": "A failure.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+              "Problem": {"description": "A failure.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+              "Accepted": {"description": "Running in the background; Location is the operation.", "headers": {"Location": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Operation"}}}}
             },
             "schemas": {
               "Node": {"type": "object", "required": ["version", "state_directory", "hooks", "qemu_binaries"],
@@ -121,12 +157,24 @@ enum OpenAPIDocument {
               "Hook": {"type": "object", "required": ["file", "source", "version"],
                 "properties": {"file": {"type": "string"}, "source": {"type": "string", "enum": ["site", "builtin"]},
                   "version": {"type": "string"}, "refused_version": {"type": "string"}, "error": {"type": "string"}}},
+              "Verification": {"type": "object", "required": ["checks"],
+                "properties": {"checks": {"type": "array", "items": {"type": "object", "required": ["kind", "subject", "ok", "detail"],
+                  "properties": {"kind": {"type": "string", "enum": ["qemu", "tun", "hook"]}, "subject": {"type": "string"}, "ok": {"type": "boolean"}, "detail": {"type": "string"}}}}}},
+              "Plan": {"type": "object", "required": ["argv", "qemu_version", "machine", "nics", "disks", "runtime"],
+                "properties": {"argv": {"type": "array", "items": {"type": "string"}}, "qemu_version": {"type": "array", "items": {"type": "integer"}},
+                  "machine": {"type": "string"}, "nics": {"type": "array", "items": {"type": "object"}}, "disks": {"type": "array", "items": {"type": "object"}},
+                  "runtime": {}}},
+              "Operation": {"type": "object", "required": ["id", "kind", "status", "created"],
+                "properties": {"id": {"type": "string"}, "kind": {"type": "string"}, "instance": {"type": "string"}, "reason": {"type": "string"},
+                  "status": {"type": "string", "enum": ["running", "succeeded", "failed"]}, "created": {"type": "number"}, "finished": {"type": "number"},
+                  "http_status": {"type": "integer", "description": "The status the answer would have had without async."},
+                  "result": {"description": "What the answer would have held."}, "problem": {"$ref": "#/components/schemas/Problem"}}},
               "StopRequest": {"type": "object", "properties": {"timeout": {"type": "number", "minimum": 0}, "force": {"type": "boolean"}, "reason": {"type": "string"}}},
               "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "code"],
                 "properties": {
                   "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
                   "instance": {"type": "string", "description": "The request path (RFC 9457's own member)."},
-                  "code": {"type": "string", "enum": ["not-found", "busy", "invalid-spec", "node", "hook", "qemu", "timeout", "state", "bad-request", "too-large", "internal"]},
+                  "code": {"type": "string", "enum": ["not-found", "busy", "invalid-spec", "node", "hook", "qemu", "timeout", "state", "bad-request", "too-large", "unauthorized", "internal"]},
                   "instance_name": {"type": "string"}, "operation": {"type": "string"}, "step": {"type": "string"},
                   "hook_file": {"type": "string"}, "hook_line": {"type": "integer"}, "qemu_error_class": {"type": "string"},
                   "undo_failures": {"type": "array", "items": {"type": "string"}}}}

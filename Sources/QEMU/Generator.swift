@@ -26,7 +26,10 @@ struct Generator {
         argv += ["-name", features.version.major < 11 ? "\(name),debug-threads=on" : name]
         argv += ["-m", String(spec.beparams.maxmem), "-smp", smp(), "-pidfile", paths.pidFile(name)]
         if needsSCSIController { argv += ["-device", "\(hv.string("scsi_controller_type")),id=scsi"] }
-        argv += ["-device", "virtio-balloon", "-daemonize"]
+        // A guest that powers off leaves qemu paused, not gone (as libvirt and Proxmox run it): its
+        // SHUTDOWN can be read, with its reason, by whoever looks next (the daemon's supervisor,
+        // or after a restart its recovery, or the CLI's list), and told from a crash.
+        argv += ["-device", "virtio-balloon", "-daemonize", "-no-shutdown"]
         if hv.string("reboot_behavior") == "exit" { argv.append("-no-reboot") }
         machine()
         let bootable = hv.string("kernel_path").isEmpty

@@ -7,8 +7,12 @@ struct JSONLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
+    var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String) { self.label = label }
+    init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.label = label
+        self.metadataProvider = metadataProvider
+    }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -20,7 +24,10 @@ struct JSONLogHandler: LogHandler {
             "time": ISO8601DateFormatter().string(from: Date()), "level": event.level.rawValue, "label": label,
             "message": "\(event.message)",
         ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+        let provided = metadataProvider?.get() ?? [:]
+        for (key, value) in metadata.merging(provided, uniquingKeysWith: { $1 })
+            .merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
+        {
             fields[key] = "\(value)"
         }
         let encoder = JSONEncoder()

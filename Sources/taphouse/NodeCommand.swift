@@ -62,40 +62,22 @@ struct NodeVerifyCommand: AsyncParsableCommand {
     @OptionGroup var hooks: HooksDirectoryOption
 
     func run() async throws {
-        var problems: [String] = []
-        do {
-            let features = try await QemuProbe.features(of: qemu.path)
-            if features.version < QemuVersion.minimumSupported {
-                problems.append(
-                    "qemu \(features.version) at \(qemu.path) is older than \(QemuVersion.minimumSupported)")
-            } else {
-                print("ok\tqemu \(features.version) at \(qemu.path)")
-            }
-        } catch {
-            problems.append("qemu at \(qemu.path): \(error)")
-        }
-        do {
-            _ = try Tap.kernelFeatures()
-            print("ok\t/dev/net/tun")
-        } catch {
-            problems.append("/dev/net/tun: \(error)")
-        }
         let directories = hooks.directories
         let workers = WorkerHooks(
             pool: HookWorkerPool(.taphouse(size: 1)),
             setup: HookWorkerSetup(directories: directories, stateDirectory: "/nonexistent"))
-        for folder in [directories.builtin, directories.site].compactMap({ $0 }) {
-            let network = folder + "/network"
-            for name in ((try? FileManager.default.contentsOfDirectory(atPath: network)) ?? []).sorted()
-            where name.hasSuffix(".lua") {
-                if let problem = workers.check(network + "/" + name, console: false) {
-                    problems.append(problem)
-                } else {
-                    print("ok\t\(network)/\(name)")
-                }
+        let verification = await NodeVerification.run(
+            qemu: qemu.path, hookFolders: [directories.builtin, directories.site].compactMap { $0 },
+            checkHook: { workers.check($0, console: false) })
+        for check in verification.checks {
+            if check.ok {
+                print("ok\t\(check.kind == "qemu" ? "\(check.detail) at \(check.subject)" : check.subject)")
+            } else {
+                // A hook's problem names its file:line already.
+                let text = check.kind == "hook" ? check.detail : "\(check.subject): \(check.detail)"
+                FileHandle.standardError.write(Data("\(text)\n".utf8))
             }
         }
-        for problem in problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
-        if !problems.isEmpty { throw ExitCode.failure }
+        if !verification.ok { throw ExitCode.failure }
     }
 }

@@ -86,47 +86,9 @@ struct PlanCommand: AsyncParsableCommand {
         case .failure(let error): throw CommandFailure("\(spec): \(error)")
         }
         if json {
-            let object: JSONValue = .object([
-                "argv": .array(result.argv.map(JSONValue.string)),
-                "qemu_version": .array(features.version.array.map { .int(Int64($0)) }),
-                "machine": .string(features.defaultMachine ?? ""),
-                "nics": .array(
-                    result.runtime.nics.enumerated().map { PlanCommand.describe(nic: $0.element, index: $0.offset) }),
-                "runtime": (try? JSONValue.parse(result.runtime.serialized())) ?? .null,
-                "disks": .array(
-                    result.runtime.disks.enumerated().map { PlanCommand.describe(disk: $0.element, index: $0.offset) }),
-            ])
-            print(object.text(pretty: true))
+            print(result.description(features: features).text(pretty: true))
         } else {
             print(result.argv.joined(separator: "\n"))
         }
-    }
-
-    static func describe(nic: NICSpec, index: Int) -> JSONValue {
-        var fields: [String: JSONValue] = [
-            "index": .int(Int64(index)), "mac": .string(nic.mac), "mode": .string(nic.mode), "uuid": .string(nic.uuid),
-        ]
-        if let link = nic.link { fields["link"] = .string(link) }
-        if let ip = nic.ip { fields["ip"] = .string(ip) }
-        if let vlan = nic.vlan { fields["vlan"] = .string(vlan) }
-        if let info = nic.hvinfo { fields["device"] = describe(info) }
-        return .object(fields)
-    }
-
-    static func describe(disk: DiskSpec, index: Int) -> JSONValue {
-        var fields: [String: JSONValue] = [
-            "index": .int(Int64(index)), "path": .string(disk.path), "mode": .string(disk.mode),
-            "uuid": .string(disk.uuid),
-        ]
-        if let info = disk.hvinfo { fields["device"] = describe(info) }
-        return .object(fields)
-    }
-
-    static func describe(_ info: DeviceInfo) -> JSONValue {
-        var fields: [String: JSONValue] = ["id": .string(info.id), "driver": .string(info.driver)]
-        if let bus = info.bus { fields["bus"] = .string(bus) }
-        if let addr = info.addr { fields["addr"] = .string(addr) }
-        if let id = info.scsiID { fields["scsi-id"] = .int(Int64(id)) }
-        return .object(fields)
     }
 }

@@ -18,8 +18,8 @@ struct QemuPlannerTests {
             ["-smp", "4,cores=2,threads=2,sockets=1"]
         ),
         ("pid file under the state dir", [:], [:], ["-pidfile", "/run/th/pid/inst1.example.org"]),
-        ("balloon and daemonize", [:], [:], ["-device", "virtio-balloon", "-daemonize"]),
-        ("no reboot", ["reboot_behavior": "exit"], [:], ["-daemonize", "-no-reboot"]),
+        ("balloon and daemonize", [:], [:], ["-device", "virtio-balloon", "-daemonize", "-no-shutdown"]),
+        ("no reboot", ["reboot_behavior": "exit"], [:], ["-daemonize", "-no-shutdown", "-no-reboot"]),
         ("default machine from qemu", [:], [:], ["-machine", "pc-i440fx-7.2"]),
         ("machine version", ["machine_version": "q35"], [:], ["-machine", "q35"]),
         ("acpi off with -no-acpi", ["acpi": false], [:], ["-no-acpi", "-machine", "pc-i440fx-7.2"]),
@@ -353,7 +353,8 @@ struct QemuPlannerTests {
         #expect(
             try SpecFixtures.argv() == [
                 "/usr/bin/kvm", "-name", "inst1.example.org,debug-threads=on", "-m", "256", "-smp", "1", "-pidfile",
-                "/run/th/pid/inst1.example.org", "-device", "virtio-balloon", "-daemonize", "-machine", "pc-i440fx-7.2",
+                "/run/th/pid/inst1.example.org", "-device", "virtio-balloon", "-daemonize", "-no-shutdown", "-machine",
+                "pc-i440fx-7.2",
                 "-qmp", "unix:/run/th/ctrl/inst1.example.org.qmp,server=on,wait=off", "-qmp",
                 "unix:/run/th/ctrl/inst1.example.org.events,server=on,wait=off", "-serial",
                 "unix:/run/th/ctrl/inst1.example.org.serial,server=on,wait=off", "-usb", "-display", "none", "-uuid",
@@ -376,7 +377,8 @@ struct QemuPlannerTests {
         #expect(
             argv == [
                 "/usr/bin/kvm", "-name", "inst1.example.org,debug-threads=on", "-m", "256", "-smp", "1", "-pidfile",
-                "/run/th/pid/inst1.example.org", "-device", "virtio-balloon", "-daemonize", "-no-reboot", "-no-acpi",
+                "/run/th/pid/inst1.example.org", "-device", "virtio-balloon", "-daemonize", "-no-shutdown",
+                "-no-reboot", "-no-acpi",
                 "-machine", "pc-i440fx-7.2,accel=kvm", "-kernel", "/boot/vmlinuz", "-initrd", "/boot/initrd.img",
                 "-append", "root=/dev/vda1 ro console=ttyS0,38400", "-qmp",
                 "unix:/run/th/ctrl/inst1.example.org.qmp,server=on,wait=off", "-qmp",

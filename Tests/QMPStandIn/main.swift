@@ -2,7 +2,10 @@
 // takes the instance's pid file as qemu does (written, and locked for its whole life) and serves
 // the instance's QMP socket the way a broken or hostile qemu might.
 //
-//   qmp-standin PIDFILE SOCKET BEHAVIOUR [--pid-text TEXT] [--ignore-sigterm]
+//   qmp-standin PIDFILE SOCKET BEHAVIOUR [--events-socket PATH] [--pid-text TEXT] [--ignore-sigterm]
+//
+// With --events-socket it serves that socket too, the same way (the events session the daemon
+// holds on each instance), one client at a time beside the first socket's.
 //
 // Behaviours, each after the greeting and capabilities unless said:
 //   polite        answers query-status, query-memory-size-summary, query-cpus-fast; on
@@ -27,6 +30,11 @@ import Glibc
 var arguments = Array(CommandLine.arguments.dropFirst())
 var pidText = String(getpid())
 var ignoreTerm = false
+var eventsSocket: String?
+if let index = arguments.firstIndex(of: "--events-socket"), index + 1 < arguments.count {
+    eventsSocket = arguments[index + 1]
+    arguments.removeSubrange(index...(index + 1))
+}
 if let index = arguments.firstIndex(of: "--pid-text"), index + 1 < arguments.count {
     pidText = arguments[index + 1]
     arguments.removeSubrange(index...(index + 1))
@@ -46,7 +54,7 @@ let (pidFile, socketPath, behaviour) = (arguments[0], arguments[1], arguments[2]
 signal(SIGPIPE, SIG_IGN)
 if ignoreTerm { signal(SIGTERM, SIG_IGN) }
 
-func fail(_ what: String) -> Never {
+@Sendable func fail(_ what: String) -> Never {
     FileHandle.standardError.write(Data("qmp-standin: \(what): errno \(errno)\n".utf8))
     exit(1)
 }
@@ -56,24 +64,28 @@ let pidFD = open(pidFile, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
 guard pidFD >= 0, lockf(pidFD, F_TLOCK, 0) == 0, ftruncate(pidFD, 0) == 0 else { fail("pid file \(pidFile)") }
 _ = pidText.withCString { write(pidFD, $0, strlen($0)) }
 
-unlink(socketPath)
-let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-var address = sockaddr_un()
-address.sun_family = sa_family_t(AF_UNIX)
-withUnsafeMutableBytes(of: &address.sun_path) { raw in
-    let bytes = Array(socketPath.utf8)
-    raw.copyBytes(from: bytes.prefix(raw.count - 1))
-}
-let bound = withUnsafePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+/// A listening socket at `path` (any file there replaced).
+func listening(_ path: String) -> Int32 {
+    unlink(path)
+    let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        let bytes = Array(path.utf8)
+        raw.copyBytes(from: bytes.prefix(raw.count - 1))
     }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+    }
+    guard bound == 0, listen(listener, 8) == 0 else { fail("socket \(path)") }
+    return listener
 }
-guard bound == 0, listen(listener, 8) == 0 else { fail("socket \(socketPath)") }
 
 /// Sends all of `bytes`; false once the client is gone.
 @discardableResult
-func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+@Sendable func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
     var offset = 0
     while offset < bytes.count {
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
@@ -84,7 +96,7 @@ func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
 }
 
 @discardableResult
-func send(_ fd: Int32, line: String) -> Bool { send(fd, Array((line + "\r\n").utf8)) }
+@Sendable func send(_ fd: Int32, line: String) -> Bool { send(fd, Array((line + "\r\n").utf8)) }
 
 /// The client's lines, one at a time; nil at EOF.
 final class Lines {
@@ -110,14 +122,14 @@ final class Lines {
 
 let greeting =
     #"{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}"#
-func event(_ name: String, _ data: String = "{}") -> String {
+@Sendable func event(_ name: String, _ data: String = "{}") -> String {
     var now = timespec()
     clock_gettime(CLOCK_REALTIME, &now)
     return
         #"{"timestamp": {"seconds": \#(now.tv_sec), "microseconds": \#(now.tv_nsec / 1000)}, "event": "\#(name)", "data": \#(data)}"#
 }
 
-func serve(_ fd: Int32) {
+@Sendable func serve(_ fd: Int32) {
     if behaviour == "not-qmp" {
         send(fd, line: #"{"hello": "I am not qemu"}"#)
     } else {
@@ -186,15 +198,24 @@ func serve(_ fd: Int32) {
     }
 }
 
-func quoted(_ id: Any?) -> String {
+@Sendable func quoted(_ id: Any?) -> String {
     guard let id = id as? String else { return "null" }
     return "\"\(id)\""
 }
 
-// One client at a time, as qemu: each is served to its end, then the next is greeted.
-while true {
-    let client = accept(listener, nil, nil)
-    if client < 0 { continue }
-    serve(client)
-    close(client)
+/// One client at a time, as qemu: each is served to its end, then the next is greeted.
+@Sendable func accepting(_ listener: Int32) -> Never {
+    while true {
+        let client = accept(listener, nil, nil)
+        if client < 0 { continue }
+        serve(client)
+        close(client)
+    }
 }
+
+let listener = listening(socketPath)
+if let eventsSocket {
+    let events = listening(eventsSocket)
+    Thread { accepting(events) }.start()
+}
+accepting(listener)

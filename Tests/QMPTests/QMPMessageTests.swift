@@ -79,5 +79,6 @@ struct QMPMessageTests {
         #expect(Duration.seconds(2).shortText == "2s")
         #expect(Duration.milliseconds(1500).shortText == "1.5s")
         #expect(Duration.milliseconds(250).shortText == "250ms")
+        #expect(Duration.microseconds(340).shortText == "340us")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HostNet
+import QMP
 import Synchronization
 import TestSupport
 import Testing
@@ -20,8 +21,12 @@ struct DaemonTests {
         /// Every answer curl got: each is checked against the OpenAPI document at the end.
         private let answers = Mutex<[(method: String, path: String, answer: Answer)]>([])
 
-        init(_ node: InstanceLifecycleTests.Node) throws {
+        /// `serve`'s options besides the state and hooks folders.
+        let options: [String]
+
+        init(_ node: InstanceLifecycleTests.Node, options: [String] = []) throws {
             self.node = node
+            self.options = options
             pid = 0
             try start()
         }
@@ -39,7 +44,7 @@ struct DaemonTests {
                 [
                     NetworkNamespace.ipPath, "netns", "exec", node.ns.name, TaphouseBinary.path, "serve", "--state-dir",
                     node.state, "--hooks-dir", node.site,
-                ],
+                ] + options,
                 ProcessSpawn.Options(standardOutput: fd, standardError: fd))
             let deadline = ContinuousClock.now + .seconds(60)
             while (try? curl(["/v1/node"]).status) != 200 {
@@ -67,11 +72,14 @@ struct DaemonTests {
         }
 
         /// One request through curl on the daemon's socket.
-        func curl(_ arguments: [String], method: String = "GET", body: String? = nil) throws -> Answer {
+        func curl(
+            _ arguments: [String], method: String = "GET", body: String? = nil, headers: [String] = []
+        ) throws -> Answer {
             var argv = [
                 "/usr/bin/curl", "-s", "--max-time", "300", "--unix-socket", socket, "-X", method, "-w",
                 "\n%{http_code}",
             ]
+            for header in headers { argv += ["-H", header] }
             if let body {
                 let file = node.folder.write("body-\(UUID().uuidString)", body)
                 argv += ["-H", "Content-Type: application/json", "--data-binary", "@" + file]
@@ -131,7 +139,7 @@ struct DaemonTests {
 
     @Test func routesAnswerAsTheDocumentSaysAndErrorsAreProblems() throws {
         let node = try InstanceLifecycleTests.Node()
-        let daemon = try Daemon(node)
+        let daemon = try Daemon(node, options: ["--log-format", "json"])
         let nodeAnswer = try daemon.curl(["/v1/node"])
         #expect(nodeAnswer.object["state_directory"] as? String == node.state)
         #expect(try daemon.curl(["/v1/instances"]).body == "[]")
@@ -159,11 +167,50 @@ struct DaemonTests {
         for path in [
             "/v1/node", "/v1/instances", "/v1/instances/{name}", "/v1/instances/{name}/stop",
             "/v1/instances/{name}/reboot", "/v1/instances/{name}/cleanup", "/v1/instances/{name}/console",
-            "/v1/events", "/metrics", "/v1/openapi.json",
+            "/v1/events", "/metrics", "/v1/openapi.json", "/v1/node/verify", "/v1/plan", "/v1/operations",
+            "/v1/operations/{id}",
         ] {
             #expect(paths[path] != nil, "\(path) is not in the document")
         }
         #expect(try daemon.curl(["/metrics"]).body.contains("http_server_request_duration"))
+
+        // The node's checks, and a plan of a spec, which starts nothing.
+        let verify = try daemon.curl(["/v1/node/verify"])
+        #expect(verify.status == 200)
+        let checks = verify.object["checks"] as? [[String: Any]] ?? []
+        #expect(checks.contains { $0["kind"] as? String == "qemu" && $0["ok"] as? Bool == true }, "\(verify.body)")
+        #expect(checks.contains { $0["kind"] as? String == "hook" && $0["ok"] as? Bool == true }, "\(verify.body)")
+        #expect(try daemon.curl(["/v1/node/verify?qemu=/bin/sh"]).status == 400)
+        if TestGuest.isAvailable {
+            let spec = try node.spec(
+                name: "planned1", nics: [(mode: "bridged", link: "br0", ip: nil)], guestIP: "", gateway: "")
+            let plan = try daemon.curl(
+                ["/v1/plan"], method: "POST", body: try String(contentsOfFile: spec, encoding: .utf8))
+            #expect(plan.status == 200, "\(plan.body)")
+            #expect((plan.object["argv"] as? [String])?.contains("-no-shutdown") == true)
+            #expect((plan.object["nics"] as? [Any])?.count == 1)
+            #expect(try daemon.curl(["/v1/instances"]).body == "[]")
+        }
+        #expect(try daemon.curl(["/v1/plan"], method: "POST", body: #"{"name": "x"}"#).status == 400)
+
+        // An operation in the background: 202 at once, followed until its end. The request id a
+        // client gives is on the log lines of what it caused.
+        let accepted = try daemon.curl(
+            ["/v1/instances/nosuch/cleanup?async=true"], method: "POST", body: #"{"reason": "test trail"}"#,
+            headers: ["X-Request-ID: trail-42"])
+        #expect(accepted.status == 202, "\(accepted.body)")
+        let id = try #require(accepted.object["id"] as? String)
+        let followed = try daemon.curl(["/v1/operations/\(id)?wait=30"]).object
+        #expect(followed["status"] as? String == "failed", "\(followed)")
+        #expect(followed["http_status"] as? Int == 404)
+        #expect(followed["reason"] as? String == "test trail")
+        #expect((followed["problem"] as? [String: Any])?["code"] as? String == "not-found")
+        #expect(try daemon.curl(["/v1/operations"]).json as? [Any] != nil)
+        #expect(try daemon.curl(["/v1/operations/nosuch"]).status == 404)
+        let traced = daemon.log.split(separator: "\n").filter { $0.contains(#""request":"trail-42""#) }
+        #expect(
+            traced.contains { $0.contains(#""instance":"nosuch""#) && $0.contains(#""reason":"test trail""#) },
+            "\(daemon.log)")
 
         // A second daemon on the same state directory is refused before it takes the socket.
         let second = try TaphouseBinary.run(["serve", "--state-dir", node.state, "--hooks-dir", node.site])
@@ -174,6 +221,64 @@ struct DaemonTests {
         try daemon.expectDocumented()
         #expect(daemon.stop() == 0, "\(daemon.log)")
         #expect(!FileManager.default.fileExists(atPath: daemon.socket))
+    }
+
+    /// TCP is served only with TLS and a bearer token; every request without the token (or
+    /// with another) gets 401, and the Unix socket serves on beside it.
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"), "needs openssl (apt install openssl)")
+    )
+    func aTCPListenerNeedsTLSAndItsToken() throws {
+        let node = try InstanceLifecycleTests.Node()
+        let folder = node.folder.path
+        let address = "127.0.0.1:8443"
+        let serve = ["serve", "--state-dir", node.state, "--hooks-dir", node.site, "--listen", address]
+        let plain = try TaphouseBinary.run(serve)
+        #expect(plain.status != 0)
+        #expect(plain.error.contains("--listen \(address): TCP needs TLS and a bearer token"), "\(plain.error)")
+
+        _ = try BlockingCommand.run(
+            [
+                "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem", "-days", "1", "-subj",
+                "/CN=taphouse", "-addext", "subjectAltName=IP:127.0.0.1",
+            ], timeout: .seconds(30))
+        let token = "s3cret-token-for-the-test"
+        let tokenFile = node.folder.write("token", token + "\n")
+        let tls = ["--tls-cert", folder + "/cert.pem", "--tls-key", folder + "/key.pem", "--token-file", tokenFile]
+        chmod(tokenFile, 0o644)
+        let readable = try TaphouseBinary.run(serve + tls)
+        #expect(readable.status != 0)
+        #expect(readable.error.contains("--token-file \(tokenFile): mode 644 lets others read it"), "\(readable.error)")
+        chmod(tokenFile, 0o600)
+        let badKey = try TaphouseBinary.run(
+            serve + ["--tls-cert", folder + "/cert.pem", "--tls-key", tokenFile, "--token-file", tokenFile])
+        #expect(badKey.status != 0)
+        #expect(badKey.error.contains("--tls-key \(tokenFile)"), "\(badKey.error)")
+
+        let daemon = try Daemon(node, options: ["--listen", address] + tls)
+        func https(_ headers: [String]) throws -> (Int, String) {
+            var argv = [
+                NetworkNamespace.ipPath, "netns", "exec", node.ns.name, "/usr/bin/curl", "-s", "--max-time", "30",
+                "--cacert", folder + "/cert.pem", "-w", "\n%{http_code}",
+            ]
+            for header in headers { argv += ["-H", header] }
+            let text = try BlockingCommand.run(argv + ["https://\(address)/v1/instances"], timeout: .seconds(40))
+                .standardOutput
+            let split = text.lastIndex(of: "\n") ?? text.startIndex
+            return (Int(text[split...].dropFirst()) ?? 0, String(text[..<split]))
+        }
+        let (none, problem) = try https([])
+        #expect(none == 401)
+        #expect(problem.contains(#""code":"unauthorized""#), "\(problem)")
+        #expect(try https(["Authorization: Bearer not-the-token-at-all"]).0 == 401)
+        #expect(try https(["Authorization: Basic \(token)"]).0 == 401)
+        let (ok, body) = try https(["Authorization: Bearer \(token)"])
+        #expect(ok == 200)
+        #expect(body == "[]")
+        #expect(try daemon.curl(["/v1/instances"]).status == 200)
+        #expect(daemon.stop() == 0, "\(daemon.log)")
     }
 
     /// A real guest started through the API powers itself off; the daemon sees it (qemu's
@@ -226,12 +331,33 @@ struct DaemonTests {
             ["/v1/instances?paused=true"], method: "POST", body: try String(contentsOfFile: crash, encoding: .utf8))
         #expect(second.status == 201, "\(second.body)")
         #expect(second.object["state"] as? String == "paused")
+        // Its info comes over the held session: a QMP round trip, measured.
+        #expect(try daemon.curl(["/v1/instances/crash1"]).object["vcpus"] as? Int == 1)
         try node.killQemu("crash1")
         #expect(
             waitFor(#""instance":"crash1","kind":"instance-state","reason":"crashed","state":"stopped""#),
             "\(daemon.log)")
         #expect(try daemon.curl(["/v1/instances/crash1"]).object["reason"] as? String == "crashed")
 
+        // Each NIC hook call is an event, with its file and version, and in the metrics.
+        let hookEvents = ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n")
+            .filter { $0.contains(#""kind":"hook""#) }
+        #expect(
+            hookEvents.contains {
+                $0.contains(#""instance":"off1""#) && $0.contains(#""action":"up""#)
+                    && $0.contains(#""mode":"bridged""#)
+                    && $0.contains(#""version":""#) && $0.contains(#""file":""#)
+            }, "\(hookEvents)")
+        #expect(hookEvents.contains { $0.contains(#""instance":"off1""#) && $0.contains(#""action":"down""#) })
+        let metrics = try daemon.curl(["/metrics"]).body
+        for series in [
+            #"taphouse_hook_duration_seconds_count{mode="bridged",action="up"}"#,
+            #"taphouse_instances{state="stopped"} 2"#, #"taphouse_instances{state="running"} 0"#,
+            #"taphouse_qmp_round_trip_seconds_count{command="query-cpus-fast"}"#,
+            #"taphouse_operations_total{kind="start",outcome="ok"} 2"#,
+        ] {
+            #expect(metrics.contains(series), "\(series) not in:\n\(metrics)")
+        }
         for name in ["off1", "crash1"] {
             #expect(try daemon.curl(["/v1/instances/\(name)/cleanup"], method: "POST").status == 200)
         }
@@ -268,6 +394,103 @@ struct DaemonTests {
         #expect(adopted["pid"] as? Int == pid)
         #expect(try daemon.curl(["/v1/instances/kept1/stop"], method: "POST", body: #"{"timeout": 1}"#).status == 200)
         #expect(try daemon.curl(["/v1/instances"]).body == "[]")
+        try daemon.expectDocumented()
+        #expect(daemon.stop() == 0)
+        try node.expectUnchanged(since: before)
+    }
+
+    /// A qemu that misbehaves on both its sockets (the stand-in, serving the `.qmp` socket and
+    /// the `.events` one the supervisor holds) is adopted at the daemon's start; it costs only
+    /// its own supervisor: the daemon serves, lists and describes the instance (saying what qemu
+    /// did not answer), and stops it; the flood is counted and warned of once.
+    @Test(arguments: MisbehavingQemuTests.misbehaviours + ["polite"])
+    func aMisbehavingQemuCostsOnlyItsOwnSupervisor(_ behaviour: String) throws {
+        let node = try InstanceLifecycleTests.Node()
+        for sub in ["conf", "pid", "ctrl"] {
+            try FileManager.default.createDirectory(atPath: node.state + "/" + sub, withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(
+            atPath: Repository.path + "/Tests/QEMUTests/Fixtures/ganeti-kvm_runtime.json",
+            toPath: node.state + "/conf/web1.runtime")
+        let standIn = try ProcessSpawn.spawn(
+            [
+                (TaphouseBinary.path as NSString).deletingLastPathComponent + "/qmp-standin", "-pidfile",
+                node.state + "/pid/web1", node.state + "/ctrl/web1.qmp", behaviour, "--events-socket",
+                node.state + "/ctrl/web1.events",
+            ], ProcessSpawn.Options())
+        defer {
+            kill(standIn, SIGKILL)
+            waitpid(standIn, nil, 0)
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: node.state + "/ctrl/web1.events") {
+            try #require(ContinuousClock.now < deadline, "qmp-standin never listened")
+            usleep(10_000)
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let daemon = try Daemon(node)
+        print("\(behaviour): the daemon served after \(clock.now - started)")
+        let listed = try daemon.curl(["/v1/instances"])
+        #expect(listed.status == 200)
+        #expect(listed.body.contains(#""name":"web1""#), "\(listed.body)\n\(daemon.log)")
+        let before = clock.now
+        var info = try daemon.curl(["/v1/instances/web1"])
+        print("\(behaviour): GET /v1/instances/web1 took \(clock.now - before)")
+        // A session that broke is seen a moment after (qemu is given time to exit first).
+        let seen = ContinuousClock.now + .seconds(15)
+        while behaviour != "polite", info.object["problem"] == nil, ContinuousClock.now < seen {
+            usleep(100_000)
+            info = try daemon.curl(["/v1/instances/web1"])
+        }
+        #expect(info.status == 200, "\(info.body)")
+        #expect(info.object["state"] as? String == "running", "\(info.body)")
+        #expect((info.object["problem"] != nil) == (behaviour != "polite"), "\(info.body)")
+        if behaviour == "flood" {
+            #expect(daemon.log.contains("faster than"), "\(daemon.log)")
+            #expect(daemon.log.components(separatedBy: "faster than").count <= 3, "warned more than once a socket")
+        }
+        let stop = try daemon.curl(["/v1/instances/web1/stop"], method: "POST", body: #"{"timeout": 2}"#)
+        #expect(stop.status == 200, "\(stop.body)")
+        #expect(!Self.runs(standIn))
+        #expect(try daemon.curl(["/v1/instances"]).body == "[]")
+        try daemon.expectDocumented()
+        #expect(daemon.stop() == 0, "\(daemon.log)")
+    }
+
+    /// A guest that powers itself off while no daemon runs: qemu waits (-no-shutdown), so the
+    /// next daemon tells it from a crash: stopped, reason guest-shutdown, qemu ended, NICs down.
+    @Test(.enabled(if: TestGuest.isAvailable, "needs the test guest: \(TestGuest.unavailableReason ?? "")"))
+    func aGuestThatPowersOffWhileNoDaemonRunsIsNoCrashAfterItsRestart() throws {
+        let node = try InstanceLifecycleTests.Node()
+        let before = try node.snapshot()
+        let daemon = try Daemon(node)
+        let spec = try node.spec(
+            name: "off2", nics: [(mode: "bridged", link: "br0", ip: nil)],
+            extra: ["kernel_args": "guest.shell=1 guest.poweroff=1"], guestIP: "", gateway: "")
+        let started = try daemon.curl(
+            ["/v1/instances?paused=true"], method: "POST", body: try String(contentsOfFile: spec, encoding: .utf8))
+        #expect(started.status == 201, "\(started.body)")
+        let pid = try #require(started.object["pid"] as? Int)
+        #expect(daemon.stop() == 0)
+        // With no daemon, the guest runs and powers itself off; qemu waits.
+        let qmp = try QMPConnection.connect(path: node.state + "/ctrl/off2.qmp", timeout: .seconds(10))
+        _ = try qmp.execute("cont", timeout: .seconds(10))
+        let deadline = ContinuousClock.now + .seconds(120)
+        while case .object(let status) = try qmp.execute("query-status", timeout: .seconds(10)),
+            status["status"] != .string("shutdown")
+        {
+            try #require(ContinuousClock.now < deadline, "the guest never powered off")
+            usleep(100_000)
+        }
+        qmp.close()
+        #expect(Self.runs(pid_t(pid)))
+        try daemon.start()
+        let after = try daemon.curl(["/v1/instances/off2"]).object
+        #expect(after["state"] as? String == "stopped", "\(after)\n\(daemon.log)")
+        #expect(after["reason"] as? String == "guest-shutdown")
+        #expect(!Self.runs(pid_t(pid)), "the waiting qemu was not ended")
+        #expect(try daemon.curl(["/v1/instances/off2/cleanup"], method: "POST").status == 200)
         try daemon.expectDocumented()
         #expect(daemon.stop() == 0)
         try node.expectUnchanged(since: before)

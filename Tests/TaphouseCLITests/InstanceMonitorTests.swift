@@ -43,11 +43,15 @@ struct InstanceMonitorTests {
         }
     }
 
-    @Test func theSessionSeesTheGuestResumePowerOffAndQemuGo() throws {
+    /// qemu runs with -no-shutdown: a guest that powers itself off leaves qemu waiting, so that
+    /// with no daemon watching it is still told apart from a crash; the CLI lists it as stopped
+    /// (guest-shutdown) and its cleanup ends qemu.
+    @Test func theSessionSeesTheGuestResumeAndPowerOffAndCleanupEndsTheWaitingQemu() throws {
         let node = try InstanceLifecycleTests.Node()
+        let before = try node.snapshot()
         let spec = try node.spec(
-            name: "watched1", nics: [], extra: ["kernel_args": "guest.shell=1 guest.poweroff=1"], guestIP: "",
-            gateway: "")
+            name: "watched1", nics: [("bridged", "br0", nil)], extra: ["kernel_args": "guest.shell=1 guest.poweroff=1"],
+            guestIP: "", gateway: "")
         let start = try node.taphouse(["instance", "start", "--spec", spec, "--paused"])
         #expect(start.status == 0, "\(start.error)")
         defer { _ = try? node.taphouse(["instance", "cleanup", "watched1"]) }
@@ -64,11 +68,25 @@ struct InstanceMonitorTests {
         #expect(try node.taphouse(["instance", "info", "watched1"]).output.contains("state\tpaused"))
         _ = try session.execute("cont")
         #expect(collector.wait(seconds: 10) { $0.events.contains { $0.name == "RESUME" } })
-        // The guest powers itself off a second after it booted: qemu says why, then exits.
-        #expect(collector.wait(seconds: 120) { !$0.ends.isEmpty }, "\(collector.events.map(\.name))")
+        // The guest powers itself off a second after it booted: qemu says why, and waits.
+        #expect(
+            collector.wait(seconds: 120) { $0.events.contains { $0.name == "SHUTDOWN" } },
+            "\(collector.events.map(\.name))")
         let shutdown = collector.events.first { $0.name == "SHUTDOWN" }
         #expect(shutdown?.data["reason"] == "guest-shutdown", "\(collector.events)")
+        let pid = try #require(
+            pid_t(
+                try String(contentsOfFile: node.state + "/pid/watched1", encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)))
+        #expect(DaemonTests.runs(pid), "qemu exited: -no-shutdown is missing")
+        #expect(collector.ends.isEmpty)
+        #expect(try node.taphouse(["instance", "list"]).output == "watched1\tstopped\t\(pid)\tguest-shutdown\n")
+        // A cleanup ends the waiting qemu, then takes the NIC down and removes the files.
+        let cleanup = try node.taphouse(["instance", "cleanup", "watched1"])
+        #expect(cleanup.status == 0, "\(cleanup.error)")
+        #expect(collector.wait(seconds: 10) { !$0.ends.isEmpty })
         #expect(collector.ends.map(\.code) == [.closed])
-        #expect(try node.taphouse(["instance", "list"]).output.hasPrefix("watched1\tstopped"))
+        #expect(!DaemonTests.runs(pid))
+        try node.expectUnchanged(since: before)
     }
 }
