@@ -9,7 +9,8 @@
 //      GET /v1/instances with 50, median (goal <= 1 ms);
 //   4. a QMP event to an SSE client of /v1/events, from qemu's own timestamp (goal <= 20 ms,
 //      median and max);
-//   5. the same list and event figures with one qemu stand-in flooding its events socket.
+//   5. the same list and event figures, and another instance's info, start and stop, with one
+//      qemu stand-in flooding its events socket.
 // Build and run: swift build -c release --product taphouse && swift build -c release --product
 // qmp-standin && swift build -c release --product taphouse-daemonbench &&
 // .build/release/taphouse-daemonbench [instances]
@@ -329,6 +330,30 @@ print(
 
 FileHandle.standardError.write(Data("5. one qemu flooding its events socket beside the others ...\n".utf8))
 
+/// Medians, ms, of another instance's operations: `GET /v1/instances/many1` (which asks its qemu
+/// on the held session), and a paused start and a stop of a fresh instance.
+func operationTimes(rounds: Int = 5) async throws -> (info: Double, start: Double, stop: Double) {
+    var (infos, starts, stops): ([Double], [Double], [Double]) = ([], [], [])
+    for _ in 0..<rounds * 4 {
+        let begin = clock.now
+        _ = try await api.send(.GET, "/v1/instances/many1")
+        infos.append(BenchmarkSteps.seconds(clock.now - begin))
+    }
+    for _ in 0..<rounds {
+        var begin = clock.now
+        let (status, answer) = try await api.send(.POST, "/v1/instances?paused=true", spec("op1", index: 900))
+        guard status == 201 else { fatalError("start of op1: \(status) \(answer)") }
+        starts.append(BenchmarkSteps.seconds(clock.now - begin))
+        begin = clock.now
+        _ = try await api.send(.POST, "/v1/instances/op1/stop", #"{"force": true}"#)
+        stops.append(BenchmarkSteps.seconds(clock.now - begin))
+    }
+    return (
+        BenchmarkSteps.median(infos) * 1000, BenchmarkSteps.median(starts) * 1000, BenchmarkSteps.median(stops) * 1000
+    )
+}
+let calm = try await operationTimes()
+
 do {
     // A stand-in with a runtime and a pid file, as a qemu the daemon adopts, whose events socket
     // sends events without end; the daemon is restarted to adopt it.
@@ -357,6 +382,10 @@ do {
     )
     print(
         "   QMP event to SSE: median \(format(BenchmarkSteps.median(floodedDelays) * 1000, 2)) ms, max \(format(floodedDelays.max()! * 1000, 2)) ms"
+    )
+    let stormy = try await operationTimes()
+    print(
+        "   another instance's operations, median with the flood (without): info \(format(stormy.info, 2)) ms (\(format(calm.info, 2))), start \(format(stormy.start)) ms (\(format(calm.start))), stop \(format(stormy.stop)) ms (\(format(calm.stop)))"
     )
     let warned = ((try? String(contentsOfFile: folder + "/daemon.log", encoding: .utf8)) ?? "").contains("faster than")
     print("   the daemon warned of the flood once: \(warned)")

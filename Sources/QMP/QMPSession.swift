@@ -26,6 +26,11 @@ public final class QMPSession: @unchecked Sendable {
         case ended(QMPError)
     }
 
+    /// How long the reader pauses after every ``dropsBetweenPauses`` events it drops while
+    /// nothing waits for an answer.
+    static let floodPause: TimeInterval = 0.02
+    static let dropsBetweenPauses = 64
+
     public let path: String
     private let socket: UnixSocket
     /// Guards everything below; commands wait on it for their answers.
@@ -81,6 +86,8 @@ public final class QMPSession: @unchecked Sendable {
         let id = "s-\(nextID)"
         nextID += 1
         waiting.insert(id)
+        // A reader paused by a flood reads on: this command's answer is behind the events.
+        state.broadcast()
         state.unlock()
         let request = try QMPMessage.request(command, arguments: arguments, id: id)
         do throws(QMPError) {
@@ -124,6 +131,7 @@ public final class QMPSession: @unchecked Sendable {
     public func close() {
         let reader = state.withLock {
             closing = true
+            state.broadcast()
             return self.reader
         }
         socket.shutdown()
@@ -148,6 +156,13 @@ public final class QMPSession: @unchecked Sendable {
             }
             let first = state.withLock {
                 dropped += 1
+                // Backpressure: while qemu floods and no command waits for its answer, the
+                // reader pauses every so many drops, so the socket fills and the flood costs qemu
+                // its own time rather than this process's (an event behind a full socket's
+                // backlog still comes within a second); a command sent meanwhile wakes it at once.
+                if dropped % Self.dropsBetweenPauses == 0 && waiting.isEmpty && !closing {
+                    _ = state.wait(until: Date().addingTimeInterval(Self.floodPause))
+                }
                 return dropped == 1
             }
             if first {
