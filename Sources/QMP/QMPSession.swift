@@ -29,7 +29,7 @@ public final class QMPSession: @unchecked Sendable {
     /// How long the reader pauses after every ``dropsBetweenPauses`` events it drops while
     /// nothing waits for an answer.
     static let floodPause: TimeInterval = 0.02
-    static let dropsBetweenPauses = 64
+    static let dropsBetweenPauses = 16
 
     public let path: String
     private let socket: UnixSocket
@@ -159,7 +159,7 @@ public final class QMPSession: @unchecked Sendable {
                 // Backpressure: while qemu floods and no command waits for its answer, the
                 // reader pauses every so many drops, so the socket fills and the flood costs qemu
                 // its own time rather than this process's (an event behind a full socket's
-                // backlog still comes within a second); a command sent meanwhile wakes it at once.
+                // backlog still comes within two seconds); a command sent meanwhile wakes it at once.
                 if dropped % Self.dropsBetweenPauses == 0 && waiting.isEmpty && !closing {
                     _ = state.wait(until: Date().addingTimeInterval(Self.floodPause))
                 }
