@@ -96,7 +96,7 @@ actor InstanceRegistry {
         let name = spec.name
         try await run(name, "start", reason: reason) { try await $0.start(spec, specText: text, paused: paused) }
         live[name] = paused ? .paused : .running
-        attach(name)
+        await attach(name)
         publish(name, state: paused ? .paused : .running, reason: "started", trail: reason)
         return try await info(name)
     }
@@ -108,7 +108,7 @@ actor InstanceRegistry {
         do {
             try await run(name, "stop", reason: reason) { try $0.stop(name, force: force, timeout: timeout) }
         } catch {
-            attach(name)
+            await attach(name)
             throw error
         }
         publish(name, state: .stopped, reason: "stopped", trail: reason)
@@ -117,9 +117,14 @@ actor InstanceRegistry {
     func reboot(_ name: String, timeout: Duration, reason: String?) async throws(InstanceError) {
         try refuseWhileBusy(name, "reboot")
         detach(name)
-        defer { attach(name) }
-        try await run(name, "reboot", reason: reason) { try await $0.reboot(name, timeout: timeout) }
+        do {
+            try await run(name, "reboot", reason: reason) { try await $0.reboot(name, timeout: timeout) }
+        } catch {
+            await attach(name)
+            throw error
+        }
         live[name] = .running
+        await attach(name)
         publish(name, state: .running, reason: "rebooted", trail: reason)
     }
 
@@ -248,12 +253,14 @@ actor InstanceRegistry {
         // one bound, not one a qemu.
         var statuses: [String: JSONValue] = [:]
         let infos = await list()
-        for info in infos where info.state == .running || info.state == .paused { attach(info.name) }
-        let watched = supervisors
         await withTaskGroup(of: (String, JSONValue?).self) { group in
-            for (name, supervisor) in watched {
+            for info in infos where info.state == .running || info.state == .paused {
                 group.addTask { [executor] in
-                    (name, await executor.run { try? supervisor.execute("query-status", timeout: .seconds(5)) })
+                    guard let supervisor = await self.attach(info.name) else { return (info.name, nil) }
+                    return (
+                        info.name,
+                        await executor.run { try? supervisor.execute("query-status", timeout: .seconds(5)) }
+                    )
                 }
             }
             for await (name, status) in group { statuses[name] = status }
@@ -351,14 +358,30 @@ actor InstanceRegistry {
         }
     }
 
-    private func attach(_ name: String) {
-        guard supervisors[name] == nil else { return }
-        do {
-            supervisors[name] = try InstanceSupervisor(
-                name: name, eventsSocket: state.eventsSocket(name), registry: self)
+    /// Watches `name`: its events session opened on the blocking executor (a qemu that does not
+    /// greet costs a thread of that, never the actor's), then handed its updates. One that an
+    /// operation overtook meanwhile is let go.
+    @discardableResult
+    private func attach(_ name: String) async -> InstanceSupervisor? {
+        if let supervisor = supervisors[name] { return supervisor }
+        let begun = operationsBegun[name]
+        let path = state.eventsSocket(name)
+        let opened = await executor.run { () -> Result<InstanceSupervisor, QMPError> in
+            Result { () throws(QMPError) in try InstanceSupervisor(name: name, eventsSocket: path) }
+        }
+        guard operationsBegun[name] == begun, supervisors[name] == nil else {
+            if case .success(let supervisor) = opened { supervisor.close() }
+            return supervisors[name]
+        }
+        switch opened {
+        case .success(let supervisor):
+            supervisors[name] = supervisor
             notWatched[name] = nil
-        } catch {
+            supervisor.begin(registry: self)
+            return supervisor
+        case .failure(let error):
             unwatched(name, "its events socket: \(error)")
+            return nil
         }
     }
 

@@ -17,8 +17,10 @@ final class InstanceSupervisor: Sendable {
     private let session: QMPSession
     private let updates: AsyncStream<QMPSession.Update>.Continuation
 
-    /// Opens the session and starts handing its updates to `registry`.
-    init(name: String, eventsSocket: String, registry: InstanceRegistry) throws(QMPError) {
+    private let stream: AsyncStream<QMPSession.Update>
+
+    /// Opens the session; its updates wait until ``begin(registry:)``.
+    init(name: String, eventsSocket: String) throws(QMPError) {
         self.name = name
         let (stream, continuation) = AsyncStream.makeStream(of: QMPSession.Update.self)
         session = try QMPSession.open(path: eventsSocket, timeout: .seconds(5)) { update in
@@ -27,8 +29,14 @@ final class InstanceSupervisor: Sendable {
             if case .ended = update { continuation.finish() }
         }
         updates = continuation
-        // Ends with the session's end, or when closed: what is buffered still reaches the
-        // registry, which ignores the news of a supervisor it let go of.
+        self.stream = stream
+    }
+
+    /// Hands the updates, in order, to `registry`, which has this supervisor by then. It ends with
+    /// the session's end, or when closed: what is buffered still reaches the registry, which
+    /// ignores the news of a supervisor it let go of.
+    func begin(registry: InstanceRegistry) {
+        let stream = stream
         Task {
             for await update in stream { await registry.handle(self, update) }
         }
