@@ -26,6 +26,10 @@ public struct InstanceError: Error, Sendable, CustomStringConvertible {
         case timeout
         /// A state file does not read, or could not be written or removed.
         case state
+        /// A migration failed in qemu (the target refused it, the link broke): the source runs on.
+        case migration
+        /// The operation was cancelled (`migrate-cancel`, Ctrl-C): the source runs on.
+        case cancelled
     }
 
     /// The failure underneath, kept whole.

@@ -10,6 +10,7 @@ struct InstanceFiles {
     var runtime: String { state.runtime(name) }
     var spec: String { state.spec(name) }
     var starting: String { state.starting(name) }
+    var incoming: String { state.incoming(name) }
     var nicFolder: String { state.nicFolder(name) }
     func nicFile(_ index: Int) -> String { state.nicFile(name, index) }
     var journalFolder: String { state.journalFolder(name) }
@@ -21,5 +22,6 @@ struct InstanceFiles {
     var quarantine: String { state.quarantine }
     var sockets: [String] { state.sockets(name) }
     var qmpSocket: String { state.qmpSocket(name) }
+    var eventsSocket: String { state.eventsSocket(name) }
     var stopped: String { state.stopped(name) }
 }

@@ -30,7 +30,7 @@ extension InstanceManager {
     /// Starts from a saved runtime (a soft reboot, or a start whose runtime was kept).
     func launch(
         _ files: InstanceFiles, _ runtime: QemuRuntime, features: QemuFeatures, tags: [String], paused: Bool,
-        _ operation: String, _ rollback: Rollback, incoming: String? = nil, phase: NetworkHookRunner.Phase? = nil
+        _ operation: String, _ rollback: Rollback, incoming: IncomingMigration? = nil
     ) throws(InstanceError) {
         var rollback = rollback
         var step = "opening taps"
@@ -49,9 +49,10 @@ extension InstanceManager {
             defer { prepared.release() }
             // qemu starts with its CPUs stopped (-S), so the NICs' up hooks run while it
             // initialises: no guest code runs before they all succeeded, and a failed one kills it.
+            // A migration target's guest cannot run before it arrived, which is after accept.
             step = "launching qemu"
             let launcher = try spawn(files, prepared, &rollback)
-            try upHooks(files, runtime, taps: taps, tags: tags, phase: phase, &rollback, step: &step)
+            try upHooks(files, runtime, taps: taps, tags: tags, incoming: incoming != nil, &rollback, step: &step)
             step = "launching qemu"
             let output = try launcher.wait(timeout: .seconds(60))
             guard output.status == 0 else {
@@ -65,7 +66,10 @@ extension InstanceManager {
                     .qemu, files.name, operation, step: step,
                     "qemu exited without a live process behind \(files.pidFile)", qemuOutput: output.standardError)
             }
-            try resume(files, prepared.passwords, paused: paused || incoming != nil, step: &step)
+            try resume(
+                files, prepared.passwords, paused: paused || incoming != nil,
+                capabilities: incoming?.capabilities ?? [],
+                step: &step)
             logger.info("instance started", metadata: ["instance": "\(files.name)", "pid": "\(qemu.pid)"])
         } catch {
             throw fail(error)
@@ -98,14 +102,16 @@ extension InstanceManager {
     /// What qemu needs before it runs: passwords read (a bad file then costs no qemu), vhost
     /// fds, the user of the security model, the chroot, stale sockets gone, and the argv.
     private func prepare(
-        _ files: InstanceFiles, _ runtime: QemuRuntime, features: QemuFeatures, taps: [Tap], incoming: String?,
-        _ rollback: inout Rollback
+        _ files: InstanceFiles, _ runtime: QemuRuntime, features: QemuFeatures, taps: [Tap],
+        incoming: IncomingMigration?, _ rollback: inout Rollback
     ) throws -> Prepared {
         let hv = runtime.hvparams
         var prepared = Prepared(argv: [], passing: [], passwords: [], vhost: [], lease: nil)
         var done = false
         defer { if !done { prepared.release() } }
-        var options = ExecutionOptions(taps: [], stopped: true, incoming: incoming)
+        // A target whose guest needs no `post` phase runs it as soon as it arrived.
+        let stopped = incoming == nil || IncomingMigration.waitsForPost(runtime.nics.map(\.mode))
+        var options = ExecutionOptions(taps: [], stopped: stopped, incoming: incoming?.listen.uri)
         // qemu refuses VNC and SPICE clients until set_password (`password=on`; no
         // `disable-ticketing`).
         for display in ["vnc", "spice"] where !hv.string("\(display)_password_file").isEmpty {
@@ -163,7 +169,7 @@ extension InstanceManager {
     }
 
     /// qemu, spawned; its undo waits for the launcher (only then is the pid file there to say
-    /// which process to stop) and ends qemu.
+    /// which process to stop), ends qemu and removes its sockets.
     private func spawn(
         _ files: InstanceFiles, _ prepared: Prepared, _ rollback: inout Rollback
     ) throws -> SpawnedCommand {
@@ -171,21 +177,33 @@ extension InstanceManager {
         rollback.add("qemu") {
             _ = try? launcher.wait(timeout: .seconds(60))
             if let qemu = QemuProcess.find(pidFile: files.pidFile) { _ = qemu.terminate(grace: .seconds(2)) }
+            // A qemu that failed after it made its sockets (a migration port taken) leaves them.
+            for path in files.sockets + [files.pidFile] { unlink(path) }
         }
         return launcher
     }
 
-    /// Each NIC's `up` (with the migration phase, on a target), its `down` registered as its undo.
+    /// Each NIC's `up` (on a migration target, as its mode's `pre` phase says), its `down`
+    /// registered as its undo.
     private func upHooks(
-        _ files: InstanceFiles, _ runtime: QemuRuntime, taps: [Tap], tags: [String],
-        phase: NetworkHookRunner.Phase?, _ rollback: inout Rollback, step: inout String
+        _ files: InstanceFiles, _ runtime: QemuRuntime, taps: [Tap], tags: [String], incoming: Bool,
+        _ rollback: inout Rollback, step: inout String
     ) throws {
         for (index, nic) in runtime.nics.enumerated() {
             step = "NIC \(index) up hook"
+            let pre = incoming ? IncomingMigration.pre(mode: nic.mode) : (run: true, phase: nil, fatal: true)
+            guard pre.run else { continue }
             var call = NICHookCall(
                 action: .up, instance: files.name, tags: tags, nic: nic, index: index, interface: taps[index].name)
-            call.phase = phase
-            try nicHook(call)
+            call.phase = pre.phase
+            do {
+                try nicHook(call)
+            } catch {
+                guard !pre.fatal else { throw error }
+                logger.warning(
+                    "NIC \(index) pre-migration up failed (not fatal): \(error)",
+                    metadata: ["instance": "\(files.name)"])
+            }
             rollback.add("NIC \(index) down hook") { [self] in
                 var down = call
                 down.action = .down
@@ -194,10 +212,11 @@ extension InstanceManager {
         }
     }
 
-    /// QMP: the display passwords set, then `cont` unless the instance stays paused.
+    /// QMP: the display passwords set, a migration target's capabilities, then `cont` unless
+    /// the instance stays paused.
     private func resume(
         _ files: InstanceFiles, _ passwords: [(display: String, password: String)], paused: Bool,
-        step: inout String
+        capabilities: [String], step: inout String
     ) throws {
         step = "connecting QMP"
         let qmp = try QMPConnection.connect(path: files.qmpSocket, timeout: .seconds(10))
@@ -206,6 +225,10 @@ extension InstanceManager {
             step = "setting the \(display == "vnc" ? "VNC" : "SPICE") password"
             _ = try qmp.execute(
                 "set_password", arguments: ["protocol": .string(display), "password": .string(password)])
+        }
+        if !capabilities.isEmpty {
+            step = "setting the migration capabilities"
+            _ = try qmp.execute("migrate-set-capabilities", arguments: Self.capabilities(capabilities, on: true))
         }
         if !paused {
             step = "resuming the CPUs"

@@ -243,7 +243,7 @@ public final class InstanceManager {
 
     /// The tap a NIC file names, if it names one the kernel could have made: a garbage file is
     /// no name, so that nothing is done to a link it happens to spell.
-    private func tapName(_ files: InstanceFiles, _ index: Int) -> String? {
+    func tapName(_ files: InstanceFiles, _ index: Int) -> String? {
         guard let text = try? String(contentsOfFile: files.nicFile(index), encoding: .utf8) else { return nil }
         let name = text.trimmingCharacters(in: .whitespacesAndNewlines)
         return InterfaceName.isValid(name) ? name : nil
@@ -266,8 +266,8 @@ public final class InstanceManager {
         }
     }
 
-    private func exists(_ files: InstanceFiles, besidesTheStopRecord: Bool = false) -> Bool {
-        ([files.runtime, files.pidFile, files.nicFolder, files.uid, files.starting]
+    func exists(_ files: InstanceFiles, besidesTheStopRecord: Bool = false) -> Bool {
+        ([files.runtime, files.pidFile, files.nicFolder, files.uid, files.starting, files.incoming]
             + (besidesTheStopRecord ? [] : [files.stopped]))
             .contains { FileManager.default.fileExists(atPath: $0) }
     }
@@ -335,7 +335,7 @@ public final class InstanceManager {
         }
     }
 
-    private func probe(
+    func probe(
         _ qemu: String, _ name: String, _ operation: String
     ) async throws(InstanceError)
         -> QemuFeatures
@@ -356,7 +356,7 @@ public final class InstanceManager {
 
     /// Before a start: a live qemu is an error; what a dead one (or a start cut short) left is
     /// cleared first, its NICs' journals undone.
-    private func reconcile(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
+    func reconcile(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
         try endPoweredOff(files, operation, else: "already running")
         if exists(files) { try clean(files, operation) }
     }
@@ -411,13 +411,16 @@ public final class InstanceManager {
                     "its events socket closed without a SHUTDOWN, but qemu (pid \(qemu.pid)) runs: left alone")
             }
         }
+        // A migration target's qemu that ended never ran the guest here (its source failed):
+        // cleared, with no stop to record.
+        let incoming = FileManager.default.fileExists(atPath: files.incoming)
         if exists(files) { try clean(files, operation) }
-        try recordStop(name, reason: reason)
+        if !incoming { try recordStop(name, reason: reason) }
     }
 
     /// Brings qemu down: ACPI (unless forced or acpi is off) within `timeout` all told, QMP
     /// included, then SIGTERM and SIGKILL whatever the QMP socket does.
-    private func halt(
+    func halt(
         _ files: InstanceFiles, force: Bool, timeout: Duration, _ operation: String
     ) throws(InstanceError) {
         guard let qemu = QemuProcess.find(pidFile: files.pidFile) else { return }
@@ -451,7 +454,7 @@ public final class InstanceManager {
     }
 
     /// `down` for every NIC that has a journal or a tap file, then the instance's files.
-    private func clean(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
+    func clean(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
         let runtime = FileManager.default.contents(atPath: files.runtime).flatMap { try? QemuRuntime.load($0).runtime }
         try downNICs(files, runtime, tags: savedTags(files), operation)
         var failures: [String] = []
@@ -485,6 +488,7 @@ public final class InstanceManager {
         }
         for path in files.sockets + [
             files.pidFile, files.runtime, files.spec, files.nicFolder, files.uid, files.stopped, files.starting,
+            files.incoming,
         ] {
             guard FileManager.default.fileExists(atPath: path) else { continue }
             do {
@@ -505,7 +509,7 @@ public final class InstanceManager {
     /// `down` for each NIC of `runtime` that has a journal or a tap file. Where the runtime does
     /// not read, its NICs' settings are lost and no hook can be called for them: what their
     /// journals hold is undone all the same.
-    private func downNICs(
+    func downNICs(
         _ files: InstanceFiles, _ runtime: QemuRuntime?, tags: [String], _ operation: String
     ) throws(InstanceError) {
         var failures: [String] = []
@@ -546,7 +550,7 @@ public final class InstanceManager {
         return try result.get()
     }
 
-    private func savedTags(_ files: InstanceFiles) -> [String] {
+    func savedTags(_ files: InstanceFiles) -> [String] {
         guard let data = FileManager.default.contents(atPath: files.spec),
             let spec = try? InstanceSpec.parse(json: data)
         else { return [] }

@@ -5,7 +5,7 @@ import Node
 /// hooks were reloaded or a new version refused. `id` orders them; a client that reconnects with
 /// `Last-Event-ID` is sent what it missed from the hub's history.
 struct DaemonEvent: Sendable, Codable, Equatable {
-    /// `instance-state`, `hook`, `hooks-reloaded`, `hooks-refused`, `warning`.
+    /// `instance-state`, `hook`, `migration`, `hooks-reloaded`, `hooks-refused`, `warning`.
     var kind: String
     var id: Int = 0
     /// When the daemon published it (seconds since the epoch).
@@ -21,6 +21,8 @@ struct DaemonEvent: Sendable, Codable, Equatable {
     var message: String?
     /// For `hook`: the NIC hook call (NIC, action, file, version, seconds, error).
     var hook: HookRun?
+    /// For `migration`: how far the instance's migration is (status, percent, rates).
+    var migration: MigrationProgress?
 
     /// The event as Server-Sent Events text.
     var serverSentEvent: String {

@@ -33,6 +33,29 @@ struct DaemonRoutes: Sendable {
         var reason: String?
     }
 
+    struct AcceptRequest: Codable {
+        var migrationInfo: JSONValue
+        var listen: String
+        var postcopy: Bool?
+        var reason: String?
+    }
+
+    struct MigrateRequest: Codable {
+        var target: String
+        var offline: Bool?
+        var bandwidth: Int?
+        var downtime: Int?
+        var postcopy: Bool?
+        var reason: String?
+    }
+
+    struct FinalizeRequest: Codable {
+        var success: Bool
+        var timeout: Double?
+        var paused: Bool?
+        var reason: String?
+    }
+
     func add(to router: Router<BasicRequestContext>) {
         router.get("/v1/openapi.json") { _, _ in
             Self.respond(status: .ok, contentType: "application/json", text: OpenAPIDocument.json)
@@ -87,6 +110,7 @@ struct DaemonRoutes: Sendable {
                 }
             }
         }
+        addMigration(to: router)
         router.get("/v1/operations") { request, _ in Self.json(await operations.all(), request) }
         router.get("/v1/operations/{id}") { request, context in
             await Self.answer(request) {

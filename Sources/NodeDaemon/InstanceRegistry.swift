@@ -22,7 +22,7 @@ actor InstanceRegistry {
     private var busy: [String: String] = [:]
     private var supervisors: [String: InstanceSupervisor] = [:]
     /// Running or paused, as the last event said.
-    private var live: [String: InstanceState] = [:] { didSet { listText = nil } }
+    var live: [String: InstanceState] = [:] { didSet { listText = nil } }
     /// How many operations began on each instance: news about an instance that waited while
     /// one ran is stale.
     private var operationsBegun: [String: Int] = [:]
@@ -47,7 +47,7 @@ actor InstanceRegistry {
     // MARK: Operations
 
     /// Runs `body` as `operation` on `name`, refusing it while another runs on the instance.
-    private func run<T: Sendable>(
+    func run<T: Sendable>(
         _ name: String, _ operation: String, reason: String?,
         _ body: @escaping @Sendable (InstanceManager) async throws -> T
     ) async throws(InstanceError) -> T {
@@ -175,7 +175,7 @@ actor InstanceRegistry {
     }
 
     /// Reads `name`'s files again into the cached list (an instance that is gone leaves it).
-    private func refresh(_ name: String) async {
+    func refresh(_ name: String) async {
         guard cached != nil else { return }
         let shared = shared
         let info = await executor.run { try? shared.manager.info(name, askingQemu: false) }
@@ -362,7 +362,7 @@ actor InstanceRegistry {
     /// greet costs a thread of that, never the actor's), then handed its updates. One that an
     /// operation overtook meanwhile is let go.
     @discardableResult
-    private func attach(_ name: String) async -> InstanceSupervisor? {
+    func attach(_ name: String) async -> InstanceSupervisor? {
         if let supervisor = supervisors[name] { return supervisor }
         let begun = operationsBegun[name]
         let path = state.eventsSocket(name)
@@ -392,7 +392,7 @@ actor InstanceRegistry {
         events.publish(DaemonEvent(kind: "warning", instance: name, message: "not watched: \(why)"))
     }
 
-    private func detach(_ name: String) {
+    func detach(_ name: String) {
         supervisors.removeValue(forKey: name)?.close()
         live[name] = nil
         notWatched[name] = nil
@@ -404,7 +404,7 @@ actor InstanceRegistry {
         supervisors = [:]
     }
 
-    private func publish(
+    func publish(
         _ name: String, state: InstanceState, reason: String, trail: String? = nil, qmpTime: Double? = nil
     ) {
         events.publish(

@@ -84,6 +84,59 @@ enum OpenAPIDocument {
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "409": {"$ref": "#/components/responses/Problem"}, "500": {"$ref": "#/components/responses/Problem"}}}
             },
+            "/v1/instances/{name}/migration-info": {
+              "get": {"operationId": "getMigrationInfo", "summary": "On the source: what a migration target needs (the spec and runtime of the running instance).",
+                "parameters": [{"$ref": "#/components/parameters/Name"}],
+                "responses": {
+                  "200": {"description": "The migration info, for accept.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MigrationInfo"}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                  "500": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/instances/{name}/accept": {
+              "post": {"operationId": "acceptMigration", "summary": "On the target: qemu listening for the instance (-incoming), its NICs up as their pre phase says (bridged and openvswitch up, ext with MIGRATION_PHASE=pre, routed not yet); answers once qemu listens. A failure undoes all of it.",
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AcceptRequest"}}}},
+                "responses": {
+                  "201": {"description": "Listening.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
+                  "202": {"$ref": "#/components/responses/Accepted"},
+                  "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"},
+                  "413": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"},
+                  "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"},
+                  "504": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/instances/{name}/migrate": {
+              "post": {"operationId": "migrateInstance", "summary": "On the source: migrate to a target that accepted, completion learned from qemu's MIGRATION event; then the source's NICs down, qemu gone, files removed. On failure or cancel the source runs on. Progress is published as migration events.",
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MigrateRequest"}}}},
+                "responses": {
+                  "200": {"description": "Migrated; the instance is gone from this node.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MigrationOutcome"}}}},
+                  "202": {"$ref": "#/components/responses/Accepted"},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                  "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
+                  "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"},
+                  "504": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/instances/{name}/finalize": {
+              "post": {"operationId": "finalizeMigration", "summary": "On the target: success runs the NICs' post phase (routed, ext) while the guest waits, lets it run and announces it; failure ends qemu, runs every NIC's down and removes every file.",
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FinalizeRequest"}}}},
+                "responses": {
+                  "200": {"description": "Finalized.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                  "202": {"$ref": "#/components/responses/Accepted"},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                  "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
+                  "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"},
+                  "504": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/instances/{name}/migrate-cancel": {
+              "post": {"operationId": "cancelMigration", "summary": "On the source: cancel the migration under way; the migrate operation then fails with code cancelled and the source runs on.",
+                "parameters": [{"$ref": "#/components/parameters/Name"}],
+                "responses": {
+                  "202": {"description": "qemu was told to cancel.", "content": {"application/json": {"schema": {"type": "object", "properties": {"cancelling": {"type": "string"}}, "required": ["cancelling"]}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                  "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"},
+                  "504": {"$ref": "#/components/responses/Problem"}}}
+            },
             "/v1/node/verify": {
               "get": {"operationId": "verifyNode", "summary": "Whether this node can run instances: qemu there and new enough, /dev/net/tun usable, every network hook loading.",
                 "parameters": [{"name": "qemu", "in": "query", "schema": {"type": "string"}, "description": "One of the node's qemu binaries (default /usr/bin/qemu-system-x86_64)."}],
@@ -122,7 +175,7 @@ enum OpenAPIDocument {
                 "responses": {"200": {"description": "One entry a file; problem when it fails.", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string"}, "problem": {"type": "string"}}}}}}}}}
             },
             "/v1/events": {
-              "get": {"operationId": "getEvents", "summary": "Server-Sent Events: instance states (with the reason), hook calls (NIC, action, file, version, seconds, error), hook reloads and refusals, warnings. Reconnect with Last-Event-ID for what was missed.",
+              "get": {"operationId": "getEvents", "summary": "Server-Sent Events: instance states (with the reason), migration progress, hook calls (NIC, action, file, version, seconds, error), hook reloads and refusals, warnings. Reconnect with Last-Event-ID for what was missed.",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "The stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}
             },
@@ -170,11 +223,28 @@ enum OpenAPIDocument {
                   "http_status": {"type": "integer", "description": "The status the answer would have had without async."},
                   "result": {"description": "What the answer would have held."}, "problem": {"$ref": "#/components/schemas/Problem"}}},
               "StopRequest": {"type": "object", "properties": {"timeout": {"type": "number", "minimum": 0}, "force": {"type": "boolean"}, "reason": {"type": "string"}}},
+              "MigrationInfo": {"type": "object", "required": ["format", "instance", "state_directory", "spec", "runtime"],
+                "properties": {"format": {"type": "string", "enum": ["taphouse-migration-info/1"]}, "instance": {"type": "string"},
+                  "state_directory": {"type": "string"}, "spec": {"type": "object"}, "runtime": {"type": "array"}}},
+              "AcceptRequest": {"type": "object", "required": ["migration_info", "listen"],
+                "properties": {"migration_info": {"$ref": "#/components/schemas/MigrationInfo"}, "listen": {"type": "string", "description": "ADDRESS:PORT qemu listens on."},
+                  "postcopy": {"type": "boolean"}, "reason": {"type": "string"}}},
+              "MigrateRequest": {"type": "object", "required": ["target"],
+                "properties": {"target": {"type": "string", "description": "ADDRESS:PORT the target accepted on."}, "offline": {"type": "boolean"},
+                  "bandwidth": {"type": "integer", "minimum": 0, "description": "MiB/s; 0 is no cap; default the instance's migration_bandwidth."},
+                  "downtime": {"type": "integer", "minimum": 0, "description": "Milliseconds; default the instance's migration_downtime."},
+                  "postcopy": {"type": "boolean"}, "reason": {"type": "string"}}},
+              "FinalizeRequest": {"type": "object", "required": ["success"],
+                "properties": {"success": {"type": "boolean"}, "timeout": {"type": "number", "minimum": 0}, "paused": {"type": "boolean", "description": "With success, leave the guest paused."}, "reason": {"type": "string"}}},
+              "MigrationOutcome": {"type": "object", "required": ["instance", "target", "total_time_ms", "downtime_ms", "noticed_after_ms"],
+                "properties": {"instance": {"type": "string"}, "target": {"type": "string"}, "total_time_ms": {"type": "integer"}, "downtime_ms": {"type": "integer"},
+                  "setup_time_ms": {"type": "integer"}, "transferred": {"type": "integer"}, "noticed_after_ms": {"type": "number"},
+                  "stopped_at": {"type": "number"}, "completed_at": {"type": "number"}}},
               "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "code"],
                 "properties": {
                   "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
                   "instance": {"type": "string", "description": "The request path (RFC 9457's own member)."},
-                  "code": {"type": "string", "enum": ["not-found", "busy", "invalid-spec", "node", "hook", "qemu", "timeout", "state", "bad-request", "too-large", "unauthorized", "internal"]},
+                  "code": {"type": "string", "enum": ["not-found", "busy", "invalid-spec", "node", "hook", "qemu", "timeout", "state", "migration", "cancelled", "bad-request", "too-large", "unauthorized", "internal"]},
                   "instance_name": {"type": "string"}, "operation": {"type": "string"}, "step": {"type": "string"},
                   "hook_file": {"type": "string"}, "hook_line": {"type": "integer"}, "qemu_error_class": {"type": "string"},
                   "undo_failures": {"type": "array", "items": {"type": "string"}}}}

@@ -36,7 +36,8 @@ struct Problem: Error, Codable, Sendable {
             case .busy: 409
             case .invalidSpec: 400
             case .node: 422
-            case .qemu: 502
+            case .qemu, .migration: 502
+            case .cancelled: 409
             case .timeout: 504
             case .hook, .state: 500
             }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// One readable line for a JSON parse error (Foundation's are nested and long).
-enum JSONErrorText {
-    static func describe(_ error: any Error) -> String {
+public enum JSONErrorText {
+    public static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.dataCorrupted(let context):
             let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String

@@ -70,6 +70,9 @@ public struct StateDirectory: Sendable, Hashable {
     /// node's power gone) marks a start to roll back.
     public func starting(_ instance: String) -> String { "\(conf)/\(instance).starting" }
     public func pidFile(_ instance: String) -> String { "\(pidFolder)/\(instance)" }
+    /// There while this node is the target of the instance's migration (from `accept` to
+    /// `finalize`): where qemu listens, and whether the guest waits for the `post` phase.
+    public func incoming(_ instance: String) -> String { "\(conf)/\(instance).incoming" }
     /// The QMP socket for short operations under the instance lock.
     public func qmpSocket(_ instance: String) -> String { "\(ctrl)/\(instance).qmp" }
     /// The QMP socket the daemon holds open for events.

@@ -15,17 +15,19 @@ import Testing
 struct InstanceLifecycleTests {
     /// A node: a namespace with bridge br0 (10.99.0.1/24), a state folder and an empty site
     /// hooks folder, and taphouse run inside the namespace.
-    final class Node {
+    final class Node: @unchecked Sendable {
         let ns: NetworkNamespace
         let folder = TemporaryFolder()
         var state: String { folder.path + "/state" }
         var site: String { folder.path + "/site" }
 
-        init() throws {
+        /// - Parameter bridgeAddress: br0's address (none for a node whose guests' segment
+        ///   has its router elsewhere).
+        init(bridgeAddress: String? = "10.99.0.1/24") throws {
             ns = try NetworkNamespace()
             try ns.ip(["link", "set", "lo", "up"])
             try ns.ip(["link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0"])
-            try ns.ip(["addr", "add", "10.99.0.1/24", "dev", "br0"])
+            if let bridgeAddress { try ns.ip(["addr", "add", bridgeAddress, "dev", "br0"]) }
             // An uplink, as a node's bridge has: the bridge keeps its carrier (and its routes)
             // when the guest's tap leaves, so before and after compare.
             try ns.ip(["link", "add", "up0", "type", "veth", "peer", "name", "up1"])

@@ -1,0 +1,79 @@
+import Foundation
+import Node
+import QEMU
+
+/// Migration through the daemon: the same steps as the CLI's, serialised with the instance's
+/// other operations; a migration's progress is published as `migration` events.
+extension InstanceRegistry {
+    func migrationInfo(_ name: String) async throws(InstanceError) -> MigrationInfo {
+        let shared = shared
+        return try await executor.run { () throws(InstanceError) in try shared.manager.migrationInfo(name) }
+    }
+
+    /// qemu listening for the instance, watched from the start: its RESUME says it arrived.
+    func accept(
+        _ migration: MigrationInfo, listen: MigrationAddress, postcopy: Bool, reason: String?
+    ) async throws(InstanceError) -> InstanceInfo {
+        let name = migration.instance
+        try await run(name, "accept", reason: reason) {
+            try await $0.accept(migration, listen: listen, postcopy: postcopy)
+        }
+        live[name] = .paused
+        await attach(name)
+        publish(name, state: .paused, reason: "incoming-migration", trail: reason)
+        return try await info(name)
+    }
+
+    func finalize(
+        _ name: String, success: Bool, timeout: Duration, paused: Bool, reason: String?
+    ) async throws(InstanceError) -> IncomingOutcome? {
+        guard success else {
+            detach(name)
+            do {
+                try await run(name, "finalize", reason: reason) { try $0.abandonIncoming(name) }
+            } catch {
+                await attach(name)
+                throw error
+            }
+            publish(name, state: .stopped, reason: "incoming-migration-abandoned", trail: reason)
+            return nil
+        }
+        let outcome = try await run(name, "finalize", reason: reason) {
+            try $0.finalizeIncoming(name, timeout: timeout, paused: paused)
+        }
+        let state: InstanceState = outcome.resumedAt == nil ? .paused : .running
+        live[name] = state
+        publish(name, state: state, reason: "migrated-in", trail: reason)
+        return outcome
+    }
+
+    /// The source's side. Its events session is let go for the migration (the source's end is
+    /// this operation's, not news); one that fails watches again.
+    func migrate(
+        _ name: String, to target: MigrationAddress, settings: MigrationSettings, reason: String?
+    ) async throws(InstanceError) -> MigrationOutcome {
+        try refuseWhileBusy(name, "migrate")
+        detach(name)
+        let events = events
+        do {
+            let outcome = try await run(name, "migrate", reason: reason) {
+                try $0.migrate(
+                    name, to: target, settings: settings,
+                    progress: { events.publish(DaemonEvent(kind: "migration", instance: name, migration: $0)) },
+                    cancelled: { false })
+            }
+            publish(name, state: .stopped, reason: "migrated-out", trail: reason)
+            return outcome
+        } catch {
+            await attach(name)
+            throw error
+        }
+    }
+
+    /// `migrate_cancel` to the instance's qemu: not serialised, since the migration it cancels
+    /// is the operation that holds the instance.
+    func cancelMigration(_ name: String) async throws(InstanceError) {
+        let shared = shared
+        try await executor.run { () throws(InstanceError) in try shared.manager.cancelMigration(name) }
+    }
+}
