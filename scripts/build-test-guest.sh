@@ -19,8 +19,9 @@
 #   guest.poweroff=N          optional; poweroff -f after N seconds (qemu -no-reboot then exits)
 #   guest.shell=1             optional; then a shell on the console (after the NIC, if any)
 # Console markers: `GUEST-READY ip=ADDR/PREFIX mac=MAC nic=NAME` once the NIC is configured
-# and httpd listens on port 80; `GUEST-SHELL` when the console shell starts; `GUEST-ERROR reason`
-# when it cannot get there.
+# and httpd listens on port 80 (/cgi-bin/disk reads the first sector of /dev/vda, ?write=WORD
+# writes it); `GUEST-SHELL` when the console shell starts; `GUEST-ERROR reason` when it cannot
+# get there.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -32,7 +33,8 @@ out=$(cd "$out" && pwd)
 export LC_ALL=C
 # Fixed, not taken from the environment: the same inputs give the same bytes everywhere.
 epoch=0
-modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net)
+modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net
+    virtio_blk)
 
 log() { echo "build-test-guest: $*" >&2; }
 
@@ -144,6 +146,24 @@ for module in "${modules[@]}"; do
 done
 printf 'taphouse test guest\n' >"$root/www/index.html"
 chmod 0644 "$root/www/index.html"
+# /cgi-bin/disk: the first disk's first sector, as the disk holds it (the guest's cache dropped
+# first); ?write=WORD writes WORD there and syncs it. For tests of disks that move.
+mkdir -p "$root/www/cgi-bin"
+cat >"$root/www/cgi-bin/disk" <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+[ -b /dev/vda ] || { echo "no /dev/vda"; exit 0; }
+case "$QUERY_STRING" in
+    write=*)
+        printf '%s\n' "${QUERY_STRING#write=}" | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null
+        echo "written" ;;
+    *)
+        sync
+        echo 3 >/proc/sys/vm/drop_caches
+        dd if=/dev/vda bs=512 count=1 2>/dev/null | head -n 1 ;;
+esac
+CGI
+chmod 0755 "$root/www/cgi-bin/disk"
 
 # The guest's /init. Kept in this file so the stamp's script hash covers it.
 cat >"$root/init" <<EOF
