@@ -55,8 +55,18 @@ extension DaemonRoutes {
                 let settings = MigrationSettings(
                     offline: body.offline ?? false, bandwidth: body.bandwidth, downtime: body.downtime,
                     postcopy: body.postcopy ?? false)
+                let peer = try body.targetDaemon.map { address throws(InstanceError) in try PeerDaemon(address) }
                 return try await operate(request, "migrate", name, reason: body.reason) {
-                    (.ok, try await registry.migrate(name, to: target, settings: settings, reason: body.reason))
+                    guard let peer else {
+                        return (
+                            .ok, try await registry.migrate(name, to: target, settings: settings, reason: body.reason)
+                        )
+                    }
+                    return (
+                        .ok,
+                        try await registry.migrate(
+                            name, to: target, through: peer, settings: settings, reason: body.reason)
+                    )
                 }
             }
         }

@@ -42,6 +42,8 @@ struct DaemonRoutes: Sendable {
 
     struct MigrateRequest: Codable {
         var target: String
+        /// The target node's daemon: then this daemon has it accept before and finalize after.
+        var targetDaemon: PeerDaemon.Address?
         var offline: Bool?
         var bandwidth: Int?
         var downtime: Int?

@@ -76,4 +76,50 @@ extension InstanceRegistry {
         let shared = shared
         try await executor.run { () throws(InstanceError) in try shared.manager.cancelMigration(name) }
     }
+
+    /// Node to node: the target's daemon accepts, this one migrates, the target's finalizes
+    /// (`--failure` after a failed migration); no orchestrator between them. A failure on
+    /// either side is finalised on both, and the answer says which side failed.
+    func migrate(
+        _ name: String, to target: MigrationAddress, through peer: PeerDaemon, settings: MigrationSettings,
+        reason: String?
+    ) async throws(InstanceError) -> MigrationOutcome {
+        let info = try await migrationInfo(name)
+        let path = "/v1/instances/\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)"
+        var trail: [String: JSONValue] = [:]
+        if let reason { trail["reason"] = .string(reason) }
+        do {
+            _ = try await peer.post(
+                path + "/accept",
+                .object(
+                    trail.merging([
+                        "migration_info": info.json(), "listen": .string(target.description),
+                        "postcopy": .bool(settings.postcopy),
+                    ]) { $1 }))
+        } catch {
+            throw InstanceError(.migration, name, "migrate", step: "the target's accept", "\(error)")
+        }
+        var outcome: MigrationOutcome
+        do {
+            outcome = try await migrate(name, to: target, settings: settings, reason: reason)
+        } catch {
+            var failure = error
+            do {
+                _ = try await peer.post(path + "/finalize", .object(trail.merging(["success": false]) { $1 }))
+            } catch {
+                failure.undoFailures.append("the target's finalize --failure: \(error)")
+            }
+            throw failure
+        }
+        do {
+            let answer = try await peer.post(path + "/finalize", .object(trail.merging(["success": true]) { $1 }))
+            outcome.arrival = try? JSONDecoder().decode(IncomingOutcome.self, from: Data(answer.text().utf8))
+        } catch {
+            // The guest left this node: the target has it, and an operator must look there.
+            throw InstanceError(
+                .migration, name, "migrate", step: "the target's finalize",
+                "the guest moved, but the target's finalize failed: \(error)")
+        }
+        return outcome
+    }
 }

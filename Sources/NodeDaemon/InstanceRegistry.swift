@@ -306,6 +306,12 @@ actor InstanceRegistry {
             case "RESUME":
                 live[name] = .running
                 publish(name, state: .running, reason: "resumed", qmpTime: event.timestamp)
+            case "MIGRATION":
+                // A target's incoming migration as qemu reports it (setup, active, completed, failed).
+                events.publish(
+                    DaemonEvent(
+                        kind: "migration", instance: name, reason: event.data["status"]?.stringValue,
+                        qmpTime: event.timestamp))
             case "RESET":
                 publish(name, state: live[name] ?? .running, reason: "reset", qmpTime: event.timestamp)
             case "SHUTDOWN":

@@ -405,4 +405,99 @@ struct MigrationTests {
         #expect(text.hasPrefix("after-the-move\n"), "\(text)")
         try pair.b.expectUnchanged(since: beforeB)
     }
+
+    /// The events a daemon has published so far (its history, replayed from the start).
+    func events(_ daemon: DaemonTests.Daemon) throws -> String {
+        let output = try BlockingCommand.run(
+            [
+                "/usr/bin/curl", "-s", "-N", "--max-time", "2", "-H", "Last-Event-ID: 0", "--unix-socket",
+                daemon.socket,
+                "http://taphouse/v1/events",
+            ], timeout: .seconds(10))
+        return output.standardOutput
+    }
+
+    @Test func theSourceDaemonDrivesTheTargetDaemonNodeToNode() throws {
+        let pair = try Pair()
+        let (daemonA, daemonB) = (try DaemonTests.Daemon(pair.a), try DaemonTests.Daemon(pair.b))
+        let (beforeA, beforeB) = (try pair.a.snapshot(), try pair.b.snapshot())
+        try pair.startGuest("mig5", nics: [("bridged", "br0", nil)], guestIP: "10.99.0.2/24", gateway: "10.99.0.1")
+        #expect(try pair.clientPings("10.99.0.2"))
+        let request = """
+            {"target": "10.98.0.2:8102", "target_daemon": {"socket": "\(daemonB.socket)"}, "bandwidth": 0,
+             "reason": "node maintenance"}
+            """
+
+        // A target that refuses (its pre phase fails): nothing moved, nothing left on it.
+        pair.b.folder.write(
+            "site/network/bridged.lua", "return { up = function(nic) error('no ports left on ' .. nic.LINK) end }")
+        try waitForBridgedHook(daemonB, from: "site")
+        let refused = try daemonA.curl(["/v1/instances/mig5/migrate"], method: "POST", body: request)
+        #expect(refused.status == 502, "\(refused.body)")
+        #expect(refused.object["code"] as? String == "migration", "\(refused.body)")
+        #expect((refused.object["detail"] as? String)?.contains("no ports left on br0") ?? false, "\(refused.body)")
+        #expect(try pair.a.taphouse(["instance", "list"]).output.hasPrefix("mig5\trunning\t"))
+        try FileManager.default.removeItem(atPath: pair.b.site + "/network/bridged.lua")
+        try waitForBridgedHook(daemonB, from: "builtin")
+        try pair.b.expectUnchanged(since: beforeB)
+
+        // The move, with no orchestrator between the two daemons.
+        let moved = try daemonA.curl(["/v1/instances/mig5/migrate"], method: "POST", body: request)
+        #expect(moved.status == 200, "\(moved.body)")
+        #expect(moved.object["arrival"] != nil, "\(moved.body)")
+        #expect(try pair.clientPings("10.99.0.2", within: 10))
+        try pair.a.expectUnchanged(since: beforeA)
+        let info = try daemonB.curl(["/v1/instances/mig5"])
+        #expect(info.object["state"] as? String == "running", "\(info.body)")
+        // Progress as events on both sides: the source's progress, the target's qemu's status.
+        let (eventsA, eventsB) = (try events(daemonA), try events(daemonB))
+        #expect(eventsA.contains("event: migration"), "\(eventsA)")
+        #expect(eventsA.contains("\"reason\":\"migrated-out\""), "\(eventsA)")
+        #expect(eventsB.contains("event: migration") && eventsB.contains("\"reason\":\"completed\""), "\(eventsB)")
+        #expect(eventsB.contains("\"reason\":\"migrated-in\""), "\(eventsB)")
+
+        // Back, with the target's qemu killed half way: finalised on both, the source runs on.
+        let back = """
+            {"target": "10.98.0.1:8102", "target_daemon": {"socket": "\(daemonA.socket)"}, "bandwidth": 2}
+            """
+        let box = ResultBox2()
+        let thread = Thread { box.set(try? daemonB.curl(["/v1/instances/mig5/migrate"], method: "POST", body: back)) }
+        thread.start()
+        for _ in 0..<250 where !FileManager.default.fileExists(atPath: pair.a.state + "/pid/mig5") { usleep(20_000) }
+        usleep(1_000_000)
+        try pair.a.killQemu("mig5")
+        while !thread.isFinished { usleep(20_000) }
+        let failed = try #require(box.get())
+        #expect(failed.status == 502, "\(failed.body)")
+        #expect(failed.object["code"] as? String == "migration", "\(failed.body)")
+        #expect(try pair.clientPings("10.99.0.2", within: 10))
+        try pair.a.expectUnchanged(since: beforeA)
+        let stop = try daemonB.curl(["/v1/instances/mig5/stop"], method: "POST", body: #"{"force": true}"#)
+        #expect(stop.status == 200, "\(stop.body)")
+        try pair.b.expectUnchanged(since: beforeB)
+        try daemonA.expectDocumented()
+        try daemonB.expectDocumented()
+    }
+
+    /// Waits until the daemon serves the bridged hook from `source` (its mirror took the change).
+    func waitForBridgedHook(_ daemon: DaemonTests.Daemon, from source: String) throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let hooks = try daemon.curl(["/v1/hooks"]).json as? [[String: Any]] ?? []
+            if hooks.contains(where: {
+                ($0["file"] as? String)?.hasSuffix("network/bridged.lua") == true && $0["source"] as? String == source
+            }) {
+                return
+            }
+            usleep(50_000)
+        }
+        Issue.record("the daemon never served the bridged hook from \(source)")
+    }
+
+    final class ResultBox2: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: DaemonTests.Daemon.Answer?
+        func set(_ value: DaemonTests.Daemon.Answer?) { lock.withLock { self.value = value } }
+        func get() -> DaemonTests.Daemon.Answer? { lock.withLock { value } }
+    }
 }

@@ -13,9 +13,12 @@ public struct MigrationOutcome: Sendable, Hashable, Codable {
     /// migration completed. A target's RESUME minus `stoppedAt` is the guest's real pause.
     public var stoppedAt: Double?
     public var completedAt: Double?
+    /// The target's `finalize`, when the source's daemon drove the target's.
+    public var arrival: IncomingOutcome?
 
     enum CodingKeys: String, CodingKey {
         case instance, target, totalTime = "total_time_ms", downtime = "downtime_ms", setupTime = "setup_time_ms"
-        case transferred, noticedAfter = "noticed_after_ms", stoppedAt = "stopped_at", completedAt = "completed_at"
+        case transferred, noticedAfter = "noticed_after_ms", stoppedAt = "stopped_at", completedAt = "completed_at",
+            arrival
     }
 }
