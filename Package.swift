@@ -140,6 +140,15 @@ let package = Package(
                 "HostNet", "QMP", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/DaemonBenchmarks"),
+        // Live migration node to node through the daemons against a bare QMP client; run as root:
+        // `swift run -c release taphouse-migbench`.
+        .executableTarget(
+            name: "taphouse-migbench",
+            dependencies: [
+                "HostNet", "QEMU", "QMP", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "Benchmarks/MigrationBenchmarks"),
         // A qemu that misbehaves on its QMP socket, for the tests of what taphouse does then.
         .executableTarget(name: "qmp-standin", path: "Tests/QMPStandIn"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),

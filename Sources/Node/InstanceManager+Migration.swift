@@ -92,7 +92,7 @@ extension InstanceManager {
             let qmp = try QMPConnection.connect(path: files.qmpSocket, deadline: deadline)
             defer { qmp.close() }
             step = "waiting for the guest to arrive"
-            var resumedAt = try waitForArrival(qmp, deadline)
+            var (running, resumedAt) = try waitForArrival(qmp, deadline)
             var warnings: [String] = []
             let waitsForPost = marker["waits_for_post"] == .bool(true)
             if waitsForPost {
@@ -114,10 +114,11 @@ extension InstanceManager {
                     }
                 }
             }
-            if resumedAt == nil, !paused {
+            if !running, !paused {
                 step = "resuming the CPUs"
                 _ = try qmp.execute("cont", deadline: deadline)
-                resumedAt = Date().timeIntervalSince1970
+                resumedAt = try qmp.waitForEvent("RESUME", timeout: deadline.remaining).timestamp
+                running = true
             }
             step = "announcing the guest"
             // qemu announces at its own resume; a guest that waited for `post` had those rounds
@@ -132,7 +133,8 @@ extension InstanceManager {
             unlink(files.incoming)
             logger.info("incoming migration finalized", metadata: ["instance": "\(name)"])
             return IncomingOutcome(
-                instance: name, waitedForPost: waitsForPost, resumedAt: resumedAt, warnings: warnings)
+                instance: name, waitedForPost: waitsForPost, running: running, resumedAt: resumedAt,
+                warnings: warnings)
         } catch let error as InstanceError {
             throw error
         } catch {
@@ -178,9 +180,9 @@ extension InstanceManager {
         }
     }
 
-    /// Waits until the guest has arrived (qemu's status is no longer `inmigrate`): its RESUME's
-    /// timestamp when it runs by itself, nil when it waits paused. A failed load is an error.
-    private func waitForArrival(_ qmp: QMPConnection, _ deadline: Deadline) throws -> Double? {
+    /// Waits until the guest has arrived (qemu's status is no longer `inmigrate`): whether it
+    /// runs, and its RESUME's timestamp when that came while waiting. A failed load is an error.
+    private func waitForArrival(_ qmp: QMPConnection, _ deadline: Deadline) throws -> (Bool, Double?) {
         var resumedAt: Double?
         while true {
             guard case .object(let status) = try qmp.execute("query-status", deadline: deadline),
@@ -190,14 +192,24 @@ extension InstanceManager {
             case "inmigrate":
                 break
             case "running":
-                return resumedAt ?? Date().timeIntervalSince1970
+                return (true, resumedAt)
             case "paused", "postmigrate", "prelaunch", "finish-migrate":
-                return nil
+                return (false, nil)
             default:
                 throw NodeError(.file, "the guest did not arrive: qemu's status is \(state)")
             }
-            // Woken by qemu's events (the target has `events` on), not by polling.
-            let event = try qmp.nextEvent(timeout: min(deadline.remaining, .seconds(1)))
+            // Woken by qemu's events (the target has `events` on), not by polling; a long
+            // migration may send none for a while, so status is asked again every second.
+            guard !deadline.hasPassed else {
+                throw QMPError(.timeout, "the guest did not arrive within \(deadline.budget.shortText)")
+            }
+            let event: QMPEvent
+            do {
+                event = try qmp.nextEvent(timeout: min(deadline.remaining, .seconds(1)))
+            } catch {
+                if error.code == .timeout { continue }
+                throw error
+            }
             if event.name == "RESUME" { resumedAt = event.timestamp }
             if event.name == "MIGRATION", let status = event.data["status"]?.stringValue,
                 status == "failed" || status == "cancelled"

@@ -41,7 +41,7 @@ extension InstanceRegistry {
         let outcome = try await run(name, "finalize", reason: reason) {
             try $0.finalizeIncoming(name, timeout: timeout, paused: paused)
         }
-        let state: InstanceState = outcome.resumedAt == nil ? .paused : .running
+        let state: InstanceState = outcome.running ? .running : .paused
         live[name] = state
         publish(name, state: state, reason: "migrated-in", trail: reason)
         return outcome

@@ -243,7 +243,7 @@ enum OpenAPIDocument {
                 "properties": {"instance": {"type": "string"}, "target": {"type": "string"}, "total_time_ms": {"type": "integer"}, "downtime_ms": {"type": "integer"},
                   "setup_time_ms": {"type": "integer"}, "transferred": {"type": "integer"}, "noticed_after_ms": {"type": "number"},
                   "stopped_at": {"type": "number"}, "completed_at": {"type": "number"},
-                  "arrival": {"type": "object", "description": "The target daemon's finalize, node to node.", "properties": {"instance": {"type": "string"}, "waited_for_post": {"type": "boolean"}, "resumed_at": {"type": "number"}, "warnings": {"type": "array", "items": {"type": "string"}}}}}},
+                  "arrival": {"type": "object", "description": "The target daemon's finalize, node to node.", "properties": {"instance": {"type": "string"}, "waited_for_post": {"type": "boolean"}, "running": {"type": "boolean"}, "resumed_at": {"type": "number"}, "warnings": {"type": "array", "items": {"type": "string"}}}}}},
               "Problem": {"type": "object", "required": ["type", "title", "status", "detail", "code"],
                 "properties": {
                   "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},

@@ -41,7 +41,7 @@ struct InstanceFinalizeCommand: AsyncParsableCommand {
             if json, let result {
                 print(try InstanceInfoCommand.encode(result))
             } else if let result {
-                let state = result.resumedAt == nil ? "is here, paused" : "runs here"
+                let state = result.running ? "runs here" : "is here, paused"
                 print("\(name) \(state)\(result.waitedForPost ? " (after the NICs' post phase)" : "")")
                 for warning in result.warnings { print("warning: \(warning)") }
             } else {

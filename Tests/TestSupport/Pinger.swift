@@ -58,19 +58,16 @@ public final class Pinger: @unchecked Sendable {
         close(fd)
     }
 
-    /// The pings sent since `start` (a time from ``now``) whose answer never came, counting
-    /// only those sent at least `grace` before the last one (their answer may still be on the way).
-    public func lost(since start: Double, grace: Double = 1) -> Int {
-        lock.withLock {
-            let last = sent.values.max() ?? 0
-            return sent.filter { $0.value >= start && $0.value <= last - grace && answered[$0.key] == nil }.count
-        }
+    /// The pings sent from `start` to `end` whose answer never came (asked once `end` is a
+    /// second past, so that late answers are in).
+    public func lost(from start: Double, to end: Double) -> Int {
+        lock.withLock { sent.filter { $0.value >= start && $0.value <= end && answered[$0.key] == nil }.count }
     }
 
-    /// The longest time between two answers received after `start`, in seconds.
-    public func longestGap(since start: Double) -> Double {
+    /// The longest time between two answers received from `start` to `end`, in seconds.
+    public func longestGap(from start: Double, to end: Double) -> Double {
         lock.withLock {
-            let times = answered.values.filter { $0 >= start }.sorted()
+            let times = answered.values.filter { $0 >= start && $0 <= end }.sorted()
             return zip(times, times.dropFirst()).map { $1 - $0 }.max() ?? 0
         }
     }
