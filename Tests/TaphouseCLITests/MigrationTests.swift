@@ -258,7 +258,9 @@ struct MigrationTests {
         let box = ResultBox()
         let thread = Thread {
             box.set(
-                try? node.taphouse(["instance", "migrate", name, "--target", target, "--bandwidth", "\(bandwidth)"]))
+                try? node.taphouse([
+                    "instance", "migrate", name, "--target", target, "--bandwidth", "\(bandwidth)", "--json",
+                ]))
         }
         thread.start()
         return (
@@ -298,6 +300,8 @@ struct MigrationTests {
         var migrate = try #require(result())
         #expect(migrate.status != 0)
         #expect(migrate.error.contains("the migration failed"), "\(migrate.error)")
+        // Progress came as JSON objects, one a line, while it ran (every 500 ms at 2 MiB/s).
+        #expect(migrate.output.contains("\"status\":\"active\""), "\(migrate.output)")
         #expect(try pair.a.taphouse(["instance", "list"]).output.hasPrefix("mig3\trunning\t"))
         #expect(try pair.clientPings("10.99.0.2", within: 10))
         var finalize = try pair.b.taphouse(["instance", "finalize", "mig3", "--failure"])
@@ -313,6 +317,30 @@ struct MigrationTests {
         migrate = try #require(result())
         #expect(migrate.status != 0)
         #expect(migrate.error.contains("cancelled"), "\(migrate.error)")
+        #expect(try pair.clientPings("10.99.0.2", within: 10))
+        finalize = try pair.b.taphouse(["instance", "finalize", "mig3", "--failure"])
+        #expect(finalize.status == 0, "\(finalize.error)")
+        try pair.b.expectUnchanged(since: beforeB)
+
+        // 2b. Ctrl-C on the migrating command: cancelled too, one error, the source runs on.
+        #expect(try accept(pair, "mig3").status == 0)
+        let output = pair.a.folder.path + "/interrupted.txt"
+        let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let interrupted = try ProcessSpawn.spawn(
+            [
+                NetworkNamespace.ipPath, "netns", "exec", pair.a.ns.name, TaphouseBinary.path, "instance", "migrate",
+                "mig3", "--target", "10.98.0.2:8102", "--bandwidth", "2", "--state-dir", pair.a.state, "--hooks-dir",
+                pair.a.site,
+            ],
+            ProcessSpawn.Options(standardOutput: fd, standardError: fd))
+        close(fd)
+        usleep(1_500_000)
+        kill(interrupted, SIGINT)
+        var status: Int32 = 0
+        waitpid(interrupted, &status, 0)
+        let said = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(status >> 8 == 1, "exit status \(status): \(said)")
+        #expect(said.contains("cancelled: the source runs on"), "\(said)")
         #expect(try pair.clientPings("10.99.0.2", within: 10))
         finalize = try pair.b.taphouse(["instance", "finalize", "mig3", "--failure"])
         #expect(finalize.status == 0, "\(finalize.error)")
