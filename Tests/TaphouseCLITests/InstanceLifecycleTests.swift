@@ -69,6 +69,11 @@ struct InstanceLifecycleTests {
 
         /// The guest answers ping from the namespace within `seconds`.
         func pings(_ address: String, within seconds: Int = 90) throws -> Bool {
+            try Self.pings(address, from: ns.name, within: seconds)
+        }
+
+        /// The guest answers ping from namespace `namespace` within `seconds`.
+        static func pings(_ address: String, from namespace: String, within seconds: Int) throws -> Bool {
             let deadline = Date().addingTimeInterval(TimeInterval(seconds))
             while Date() < deadline {
                 // BlockingCommand, not Process: busybox ping times out with SIGALRM, which the test
@@ -76,7 +81,7 @@ struct InstanceLifecycleTests {
                 // for a guest still booting); BlockingCommand gives the child a clean signal mask.
                 let result = try BlockingCommand.run(
                     [
-                        "/usr/sbin/ip", "netns", "exec", ns.name, TestGuest.busybox, "ping", "-c", "1", "-W", "1",
+                        "/usr/sbin/ip", "netns", "exec", namespace, TestGuest.busybox, "ping", "-c", "1", "-W", "1",
                         address,
                     ],
                     timeout: .seconds(5))

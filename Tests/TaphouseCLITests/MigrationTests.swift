@@ -70,17 +70,7 @@ struct MigrationTests {
 
         /// The client pings `address` until it answers (within `seconds`).
         func clientPings(_ address: String, within seconds: Int = 90) throws -> Bool {
-            let deadline = Date().addingTimeInterval(TimeInterval(seconds))
-            while Date() < deadline {
-                let result = try BlockingCommand.run(
-                    [
-                        "/usr/sbin/ip", "netns", "exec", client.name, TestGuest.busybox, "ping", "-c", "1", "-W", "1",
-                        address,
-                    ],
-                    timeout: .seconds(5))
-                if result.status == 0 { return true }
-            }
-            return false
+            try Node.pings(address, from: client.name, within: seconds)
         }
     }
 
@@ -447,7 +437,23 @@ struct MigrationTests {
 
     @Test func theSourceDaemonDrivesTheTargetDaemonNodeToNode() throws {
         let pair = try Pair()
-        let (daemonA, daemonB) = (try DaemonTests.Daemon(pair.a), try DaemonTests.Daemon(pair.b))
+        // b's daemon is also on TCP, on its migration address, with TLS and a token.
+        let (certificate, key) = (pair.b.folder.path + "/cert.pem", pair.b.folder.path + "/key.pem")
+        _ = try BlockingCommand.run(
+            [
+                "/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=node-b", "-addext",
+                "subjectAltName=IP:10.98.0.2",
+            ], timeout: .seconds(30))
+        let token = "token-of-node-b-for-the-test"
+        let tokenFile = pair.b.folder.write("token", token + "\n")
+        chmod(tokenFile, 0o600)
+        let daemonA = try DaemonTests.Daemon(pair.a)
+        let daemonB = try DaemonTests.Daemon(
+            pair.b,
+            options: [
+                "--listen", "10.98.0.2:8443", "--tls-cert", certificate, "--tls-key", key, "--token-file", tokenFile,
+            ])
         let (beforeA, beforeB) = (try pair.a.snapshot(), try pair.b.snapshot())
         try pair.startGuest("mig5", nics: [("bridged", "br0", nil)], guestIP: "10.99.0.2/24", gateway: "10.99.0.1")
         #expect(try pair.clientPings("10.99.0.2"))
@@ -469,8 +475,18 @@ struct MigrationTests {
         try waitForBridgedHook(daemonB, from: "builtin")
         try pair.b.expectUnchanged(since: beforeB)
 
-        // The move, with no orchestrator between the two daemons.
-        let moved = try daemonA.curl(["/v1/instances/mig5/migrate"], method: "POST", body: request)
+        // The move, with no orchestrator between the two daemons, b's reached over https.
+        let overHTTPS = """
+            {"target": "10.98.0.2:8102", "bandwidth": 0,
+             "target_daemon": {"url": "https://10.98.0.2:8443", "token": "\(token)", "ca_file": "\(certificate)"}}
+            """
+        let wrongToken = try daemonA.curl(
+            ["/v1/instances/mig5/migrate"], method: "POST",
+            body: overHTTPS.replacingOccurrences(of: token, with: "not-the-token-of-node-b"))
+        #expect(wrongToken.status == 502 && wrongToken.object["code"] as? String == "migration", "\(wrongToken.body)")
+        #expect(try pair.a.taphouse(["instance", "list"]).output.hasPrefix("mig5\trunning\t"))
+        try pair.b.expectUnchanged(since: beforeB)
+        let moved = try daemonA.curl(["/v1/instances/mig5/migrate"], method: "POST", body: overHTTPS)
         #expect(moved.status == 200, "\(moved.body)")
         #expect(moved.object["arrival"] != nil, "\(moved.body)")
         #expect(try pair.clientPings("10.99.0.2", within: 10))
