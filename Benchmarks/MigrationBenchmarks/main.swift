@@ -343,6 +343,31 @@ for round in 0..<rounds {
     if !sick.isEmpty { break }
 }
 _ = try await call(rounds % 2, .POST, "/v1/instances/bench/stop", #"{"force": true}"#)
+
+// A routed guest waits, paused, for its NIC's post phase on the target (its route): the pause
+// that adds, from the source's `completed` to the target's RESUME after the hooks and `cont`.
+log("starting a routed guest on node 0 ...")
+let routedSpec = spec("10.99.1.2", mac: "52:54:00:77:00:04").replacingOccurrences(
+    of: #""nicparams": {"mode": "bridged", "link": "br0"}"#,
+    with: #""ip": "10.99.1.2", "nicparams": {"mode": "routed", "link": "100"}"#
+).replacingOccurrences(of: #""name": "bench""#, with: #""name": "routed""#)
+_ = try await call(0, .POST, "/v1/instances", routedSpec)
+var routedPause: [Double] = []
+var postWait: [Double] = []
+for round in 0..<max(2, rounds / 2) {
+    let (from, to) = (round % 2, 1 - round % 2)
+    log("routed round \(round + 1), node \(from) -> node \(to)")
+    let outcome = try await call(
+        from, .POST, "/v1/instances/routed/migrate",
+        """
+        {"target": "\(migrationAddresses[to]):8102", "target_daemon": {"socket": "\(states[to])/api.sock"},
+         "bandwidth": 0, "downtime": 30}
+        """)
+    let resumed = number(outcome["arrival"]?["resumed_at"]) ?? 0
+    routedPause.append(resumed - (number(outcome["stopped_at"]) ?? 0))
+    postWait.append(resumed - (number(outcome["completed_at"]) ?? 0))
+}
+_ = try await call(max(2, rounds / 2) % 2, .POST, "/v1/instances/routed/stop", #"{"force": true}"#)
 _ = try? source.execute("quit")
 source.close()
 while alive(sourcePid) { usleep(1_000) }
@@ -381,6 +406,9 @@ print(
 )
 print(
     "  longest gap between ping answers: taphouse \(summary(taphouseRounds.map(\.gap))), bare \(summary(bareRounds.map(\.gap)))"
+)
+print(
+    "  a routed guest, paused on the target until its post phase ran: real pause \(summary(routedPause)), of which completed -> RESUME (finalize, the hooks, cont) \(summary(postWait))"
 )
 if !sick.isEmpty {
     print(
