@@ -353,7 +353,7 @@ extension InstanceManager {
                 let qmp = try QMPConnection.connect(path: socket, timeout: .milliseconds(1500))
                 defer { qmp.close() }
                 let status = try qmp.execute("query-migrate")["status"]?.stringValue ?? "none"
-                guard ["setup", "active", "pre-switchover", "device"].contains(status) else {
+                guard ["setup", "active", "pre-switchover", "device", "wait-unplug"].contains(status) else {
                     throw InstanceError(
                         .state, name, operation, step: "asking qemu",
                         "no migration of it runs that can be cancelled (qemu's migration status: \(status))")

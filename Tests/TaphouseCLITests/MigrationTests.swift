@@ -223,6 +223,7 @@ struct MigrationTests {
         let file = pair.b.folder.write("mig2-info.json", info.output)
         let accept = try pair.b.taphouse(["instance", "accept", "--migration-info", file, "--listen", "10.98.0.2:8102"])
         #expect(accept.status == 0, "\(accept.error)")
+        let serial = try SerialReader(pair.b.state + "/ctrl/mig2.serial")
         // Before the guest arrived its route is not on the target: the pre phase skips routed.
         #expect(!(try pair.b.ns.ip(["route", "show", "table", "all"]).contains("10.99.1.2 dev tap")))
         let migrate = try pair.a.taphouse(["instance", "migrate", "mig2", "--target", "10.98.0.2:8102"])
@@ -235,6 +236,8 @@ struct MigrationTests {
         #expect(try pair.b.ns.ip(["route", "show", "table", "100"]).contains("10.99.1.2 dev tap"))
         try pair.a.expectUnchanged(since: beforeA)
         #expect(try pair.b.pings("10.99.1.2", within: 20))
+        serial.close()
+        #expect(serial.virtioErrors.isEmpty, "\(serial.text)")
 
         let stop = try pair.b.taphouse(["instance", "stop", "mig2", "--force"])
         #expect(stop.status == 0, "\(stop.error)")
@@ -410,13 +413,14 @@ struct MigrationTests {
         let there = try move("mig4", from: pair.a, to: pair.b, listen: "10.98.0.2:8102")
         #expect(there.migrate.status == 0, "\(there.migrate.error)")
         #expect(there.finalize.status == 0, "\(there.finalize.error)")
-        there.serial.close()
         try pair.a.expectUnchanged(since: beforeA)
         // Read on the target, past the guest's cache: what it wrote before the move is there.
         answer = try clientGets(pair, "http://10.99.0.2/cgi-bin/disk")
         #expect(answer == "before-the-move", "\(answer)")
         answer = try clientGets(pair, "http://10.99.0.2/cgi-bin/disk?write=after-the-move")
         #expect(answer == "written", "\(answer)")
+        there.serial.close()
+        #expect(there.serial.virtioErrors.isEmpty, "\(there.serial.text)")
         let stop = try pair.b.taphouse(["instance", "stop", "mig4", "--force"])
         #expect(stop.status == 0, "\(stop.error)")
         let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: disk)).prefix(32), as: UTF8.self)

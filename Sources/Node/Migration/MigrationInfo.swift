@@ -62,6 +62,13 @@ public struct MigrationInfo: Sendable {
         }
         guard let runtimeJSON = top["runtime"] else { throw SpecError("\(file): runtime", "missing") }
         let runtime = try QemuRuntime.load(Array(runtimeJSON.text().utf8), name: "\(file): runtime").runtime
+        // The program run is the runtime's kvm_path, which the target checks against its qemu
+        // binaries: an argv that starts with anything else would run that as root.
+        let qemu = runtime.hvparams.string("kvm_path")
+        guard runtime.argv.first == qemu else {
+            throw SpecError(
+                "\(file): runtime[0][0]", "\(runtime.argv.first ?? "nothing") is not the runtime's kvm_path \(qemu)")
+        }
         return MigrationInfo(
             instance: instance, spec: spec, specText: Array(specJSON.text().utf8), runtime: runtime,
             sourceStateDirectory: source)
