@@ -149,6 +149,10 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Benchmarks/MigrationBenchmarks"),
+        // Fuzzing: one target per parser of text from outside (a library the tests replay the
+        // corpora through), and the runner libFuzzer drives (`scripts/fuzz.sh`).
+        .target(name: "FuzzTargets", dependencies: ["QEMU", "QMP", "Hooks", "Node"], path: "Fuzz/Targets"),
+        .executableTarget(name: "taphouse-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Runner"),
         // A qemu that misbehaves on its QMP socket, for the tests of what taphouse does then.
         .executableTarget(name: "qmp-standin", path: "Tests/QMPStandIn"),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit", "CLua", "TestSupport"]),
@@ -162,6 +166,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests", dependencies: ["Hooks", "HostNet", "Node", "QEMU", "LuaKit", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit", "TestSupport"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport", "HostNet", "Node", "QMP", "Hooks"]),
     ],
