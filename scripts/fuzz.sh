@@ -22,10 +22,11 @@ usage() {
 }
 [[ $# -eq 2 && $2 =~ ^[0-9]+$ ]] || usage
 
-# The fuzzer build: every module instrumented for coverage and address sanitizer, and no main of
-# ours (libFuzzer brings its own).
+# The fuzzer build: every module, Swift and C (Lua's shim), instrumented for coverage and the
+# address sanitizer, and no main of ours (libFuzzer brings its own); lld, since gold warns about
+# the sanitizer's local symbols on every link.
 swift build --build-path "$build" --product taphouse-fuzz --sanitize=fuzzer --sanitize=address \
-    -Xswiftc -DFUZZING -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link >&2
+    -Xswiftc -DFUZZING -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link -Xswiftc -use-ld=lld >&2
 fuzzer="$build/debug/taphouse-fuzz"
 
 run() {

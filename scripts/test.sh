@@ -18,3 +18,7 @@ trap 'rm -rf "$empty_site"' EXIT
 for example in examples/hooks/*/; do
     "$taphouse" hooks test --hooks-dir "$example" "$example/spec"
 done
+
+# Every fuzz target briefly, from its seeds (CI's short setting; scripts/fuzz.sh TARGET SECONDS
+# runs one for long).
+scripts/fuzz.sh --all 5
