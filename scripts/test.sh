@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 swift build --build-tests
-swift format lint -r Sources Tests Benchmarks Package.swift
+swift format lint -r Sources Tests Benchmarks Fuzz Package.swift
 swift test --skip-build
 
 # The hook specs: the built-in hooks' own (an empty site folder, so no override of this node's

@@ -143,18 +143,22 @@ extension InstanceManager {
     }
 
     /// After a failed migration, on the target: its qemu ended, every NIC's `down`, every file
-    /// removed, although this node never ran the instance (Ganeti J.7).
+    /// removed, although this node never ran the instance (Ganeti J.7). Nothing left of it is
+    /// success, so that an orchestrator may always call it after a failure.
     public func abandonIncoming(_ name: String) throws(InstanceError) {
         let operation = "finalize"
         let files = try self.files(name, operation)
         let lock = try locked(files, operation)
         defer { withExtendedLifetime(lock) {} }
         guard FileManager.default.fileExists(atPath: files.incoming) else {
-            throw InstanceError(
-                exists(files) ? .busy : .notFound, name, operation, step: "finding the incoming migration",
-                exists(files)
-                    ? "it runs here, not as a migration target: stop it to end it"
-                    : "no incoming migration of it on this node")
+            // Nothing of it here (the target's qemu ended with its source, and a daemon cleared
+            // it): done. One that runs here as a normal instance is not this verb's to end.
+            guard !exists(files) else {
+                throw InstanceError(
+                    .busy, name, operation, step: "finding the incoming migration",
+                    "it runs here, not as a migration target: stop it to end it")
+            }
+            return
         }
         try halt(files, force: true, timeout: .zero, operation)
         try clean(files, operation)

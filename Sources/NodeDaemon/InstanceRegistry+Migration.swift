@@ -62,9 +62,13 @@ extension InstanceRegistry {
                     progress: { events.publish(DaemonEvent(kind: "migration", instance: name, migration: $0)) },
                     cancelled: { false })
             }
+            // How it ended, however short it was (progress is told every half second).
+            events.publish(
+                DaemonEvent(kind: "migration", instance: name, reason: "completed", qmpTime: outcome.completedAt))
             publish(name, state: .stopped, reason: "migrated-out", trail: reason)
             return outcome
         } catch {
+            events.publish(DaemonEvent(kind: "migration", instance: name, reason: error.code.rawValue))
             await attach(name)
             throw error
         }

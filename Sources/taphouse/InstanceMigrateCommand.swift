@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Node
 import Synchronization
@@ -38,6 +39,19 @@ struct InstanceMigrateCommand: AsyncParsableCommand {
                 var fields: [String: Any] = ["target": target, "offline": offline, "postcopy": postcopy]
                 if let bandwidth { fields["bandwidth"] = bandwidth }
                 if let downtime { fields["downtime"] = downtime }
+                // Ctrl-C cancels the daemon's migration (which the request's end would not).
+                signal(SIGINT, SIG_IGN)
+                let interrupt = DispatchSource.makeSignalSource(signal: SIGINT)
+                interrupt.setEventHandler {
+                    Task {
+                        _ = try? await daemon.send(.POST, "/v1/instances/\(DaemonClient.segment(name))/migrate-cancel")
+                    }
+                }
+                interrupt.resume()
+                defer {
+                    interrupt.cancel()
+                    signal(SIGINT, SIG_DFL)
+                }
                 let bytes = try await daemon.send(
                     .POST, "/v1/instances/\(DaemonClient.segment(name))/migrate", body: DaemonClient.body(fields))
                 outcome = try DaemonClient.decoder.decode(MigrationOutcome.self, from: Data(bytes))

@@ -520,6 +520,35 @@ struct MigrationTests {
         #expect(failed.object["code"] as? String == "migration", "\(failed.body)")
         #expect(try pair.clientPings("10.99.0.2", within: 10))
         try pair.a.expectUnchanged(since: beforeA)
+        // Ctrl-C on the CLI's migrate, which went through b's daemon: the daemon's migration is
+        // cancelled, the guest runs on at b, and a's accept is cleared.
+        let described = try pair.b.taphouse(["instance", "migration-info", "mig5"])
+        let file = pair.a.folder.write("mig5-info.json", described.output)
+        let accepted = try pair.a.taphouse(
+            ["instance", "accept", "--migration-info", file, "--listen", "10.98.0.1:8102"])
+        #expect(accepted.status == 0, "\(accepted.error)")
+        let output = pair.b.folder.path + "/interrupted.txt"
+        let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let interrupted = try ProcessSpawn.spawn(
+            [
+                NetworkNamespace.ipPath, "netns", "exec", pair.b.ns.name, TaphouseBinary.path, "instance", "migrate",
+                "mig5", "--target", "10.98.0.1:8102", "--bandwidth", "2", "--state-dir", pair.b.state, "--hooks-dir",
+                pair.b.site,
+            ],
+            ProcessSpawn.Options(standardOutput: fd, standardError: fd))
+        close(fd)
+        usleep(1_500_000)
+        kill(interrupted, SIGINT)
+        var status: Int32 = 0
+        waitpid(interrupted, &status, 0)
+        let said = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(status >> 8 == 1, "exit status \(status): \(said)")
+        #expect(said.contains("cancelled"), "\(said)")
+        #expect(try pair.clientPings("10.99.0.2", within: 10))
+        let cleared = try pair.a.taphouse(["instance", "finalize", "mig5", "--failure"])
+        #expect(cleared.status == 0, "\(cleared.error)")
+        try pair.a.expectUnchanged(since: beforeA)
+
         let stop = try daemonB.curl(["/v1/instances/mig5/stop"], method: "POST", body: #"{"force": true}"#)
         #expect(stop.status == 200, "\(stop.body)")
         try pair.b.expectUnchanged(since: beforeB)

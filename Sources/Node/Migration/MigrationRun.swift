@@ -34,7 +34,9 @@ struct MigrationRun {
         cancelled: () -> Bool
     ) throws {
         let clock = ContinuousClock()
-        var lastProgress = clock.now
+        // The first look comes once qemu says the migration is active, then every interval.
+        var lastProgress = clock.now - progressInterval
+        var active = false
         var cancelSent = false
         var postcopyStarted = false
         while true {
@@ -74,7 +76,8 @@ struct MigrationRun {
                     break
                 }
             }
-            if clock.now - lastProgress >= progressInterval {
+            if event?.name == "MIGRATION", event?.data["status"]?.stringValue == "active" { active = true }
+            if active, clock.now - lastProgress >= progressInterval {
                 lastProgress = clock.now
                 if let answer = try? qmp.execute("query-migrate", timeout: .seconds(2)),
                     let seen = MigrationProgress(answer)
