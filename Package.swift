@@ -81,10 +81,13 @@ let package = Package(
         ),
         // The node daemon (`taphouse serve`): the HTTP/JSON API, one supervisor per instance,
         // events, metrics.
+        // What the API's requests carry and how their bodies read, without the server (the
+        // fuzzer drives it).
+        .target(name: "DaemonAPI", dependencies: ["Node", "QEMU"]),
         .target(
             name: "NodeDaemon",
             dependencies: [
-                "Node", "QEMU", "QMP",
+                "DaemonAPI", "Node", "QEMU", "QMP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,7 +154,8 @@ let package = Package(
             path: "Benchmarks/MigrationBenchmarks"),
         // Fuzzing: one target per parser of text from outside (a library the tests replay the
         // corpora through), and the runner libFuzzer drives (`scripts/fuzz.sh`).
-        .target(name: "FuzzTargets", dependencies: ["QEMU", "QMP", "Hooks", "Node"], path: "Fuzz/Targets"),
+        .target(
+            name: "FuzzTargets", dependencies: ["QEMU", "QMP", "Hooks", "Node", "DaemonAPI"], path: "Fuzz/Targets"),
         .executableTarget(name: "taphouse-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/Runner"),
         // A qemu that misbehaves on its QMP socket, for the tests of what taphouse does then.
         .executableTarget(name: "qmp-standin", path: "Tests/QMPStandIn"),
@@ -166,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests", dependencies: ["Hooks", "HostNet", "Node", "QEMU", "LuaKit", "TestSupport"]),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "LuaKit", "TestSupport"]),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "DaemonAPI"]),
         .testTarget(
             name: "TaphouseCLITests", dependencies: ["taphouse", "TestSupport", "HostNet", "Node", "QMP", "Hooks"]),
     ],

@@ -6,8 +6,9 @@ set -euo pipefail
 
 # ebtables, arptables, iptables, nftables and bird2 are what the example ports of Ganeti sites'
 # scripts run (examples/hooks); their tests skip, saying so, where these are missing. curl drives
-# the daemon in its tests, openssl makes the certificate of its TLS test.
-packages=(liblua5.4-dev pkg-config qemu-system-x86 iproute2 openvswitch-switch ebtables arptables iptables nftables bird2 curl openssl)
+# the daemon in its tests, openssl makes the certificate of its TLS test; python3 runs the chaos
+# soak (scripts/soak.sh) and, in a venv, schemathesis (scripts/apifuzz.sh).
+packages=(liblua5.4-dev pkg-config qemu-system-x86 iproute2 openvswitch-switch ebtables arptables iptables nftables bird2 curl openssl python3 python3-venv)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@ public enum FuzzTargets {
     public static let all: [any FuzzTarget.Type] = [
         JSONTarget.self, SpecTarget.self, RuntimeTarget.self, VLANTarget.self, HVParamsTarget.self,
         QemuHelpTarget.self, QMPTarget.self, HookSpecTarget.self, ConsoleTarget.self, MigrationInfoTarget.self,
+        APIBodyTarget.self,
     ]
 
     public static func named(_ name: String) -> (any FuzzTarget.Type)? { all.first { $0.name == name } }

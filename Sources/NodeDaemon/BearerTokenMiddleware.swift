@@ -1,3 +1,4 @@
+import DaemonAPI
 import HTTPTypes
 import Hummingbird
 

@@ -1,3 +1,4 @@
+import DaemonAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -7,9 +8,6 @@ import QEMU
 /// The API under `/v1` (described by ``OpenAPIDocument``): JSON in and out, errors as
 /// `application/problem+json`, every operation complete before its answer.
 struct DaemonRoutes: Sendable {
-    /// Larger bodies are refused (413) before they are read in full.
-    static let bodyLimit = 1 << 20
-
     let registry: InstanceRegistry
     let operations: OperationStore
     let events: EventHub
@@ -25,37 +23,6 @@ struct DaemonRoutes: Sendable {
         var stateDirectory: String
         var hooks: [String]
         var qemuBinaries: [String]
-    }
-
-    struct StopRequest: Codable {
-        var timeout: Double?
-        var force: Bool?
-        var reason: String?
-    }
-
-    struct AcceptRequest: Codable {
-        var migrationInfo: JSONValue
-        var listen: String
-        var postcopy: Bool?
-        var reason: String?
-    }
-
-    struct MigrateRequest: Codable {
-        var target: String
-        /// The target node's daemon: then this daemon has it accept before and finalize after.
-        var targetDaemon: PeerDaemon.Address?
-        var offline: Bool?
-        var bandwidth: Int?
-        var downtime: Int?
-        var postcopy: Bool?
-        var reason: String?
-    }
-
-    struct FinalizeRequest: Codable {
-        var success: Bool
-        var timeout: Double?
-        var paused: Bool?
-        var reason: String?
     }
 
     func add(to router: Router<BasicRequestContext>) {
@@ -84,10 +51,11 @@ struct DaemonRoutes: Sendable {
             await Self.answer(request) {
                 let name = try Self.name(context)
                 let options = try await Self.decode(StopRequest.self, request) ?? StopRequest()
+                let timeout = try APIBody.duration(
+                    options.timeout, field: "timeout", fallback: 120, path: request.uri.path)
                 return try await operate(request, "stop", name, reason: options.reason) {
                     try await registry.stop(
-                        name, force: options.force ?? false, timeout: .seconds(options.timeout ?? 120),
-                        reason: options.reason)
+                        name, force: options.force ?? false, timeout: timeout, reason: options.reason)
                     return (.ok, ["stopped": name])
                 }
             }
@@ -96,8 +64,10 @@ struct DaemonRoutes: Sendable {
             await Self.answer(request) {
                 let name = try Self.name(context)
                 let options = try await Self.decode(StopRequest.self, request) ?? StopRequest()
+                let timeout = try APIBody.duration(
+                    options.timeout, field: "timeout", fallback: 120, path: request.uri.path)
                 return try await operate(request, "reboot", name, reason: options.reason) {
-                    try await registry.reboot(name, timeout: .seconds(options.timeout ?? 120), reason: options.reason)
+                    try await registry.reboot(name, timeout: timeout, reason: options.reason)
                     return (.ok, try await registry.info(name))
                 }
             }
@@ -125,20 +95,7 @@ struct DaemonRoutes: Sendable {
             await Self.answer(request) {
                 let name = try Self.name(context)
                 let body = try await Self.require(AcceptRequest.self, request)
-                let info: MigrationInfo
-                do {
-                    info = try MigrationInfo.parse(body.migrationInfo, file: "migration_info")
-                } catch {
-                    throw Problem(
-                        status: 400, code: "invalid-spec", title: "the migration info is not valid",
-                        detail: "\(error)", path: request.uri.path)
-                }
-                guard info.instance == name else {
-                    throw Problem(
-                        status: 400, code: "invalid-spec", title: "the migration info is for another instance",
-                        detail: "migration_info.instance: \(info.instance) is not \(name)", path: request.uri.path)
-                }
-                let listen = try MigrationAddress(body.listen, field: "listen")
+                let (info, listen) = try body.checked(name: name, path: request.uri.path)
                 return try await operate(request, "accept", name, reason: body.reason) {
                     (
                         .created,
@@ -152,18 +109,7 @@ struct DaemonRoutes: Sendable {
             await Self.answer(request) {
                 let name = try Self.name(context)
                 let body = try await Self.require(MigrateRequest.self, request)
-                let target = try MigrationAddress(body.target, field: "target")
-                for (field, value) in [("bandwidth", body.bandwidth), ("downtime", body.downtime)] {
-                    if let value, value < 0 {
-                        throw Problem(
-                            status: 400, code: "bad-request", title: "\(field) is negative",
-                            detail: "\(field): \(value)",
-                            path: request.uri.path)
-                    }
-                }
-                let settings = MigrationSettings(
-                    offline: body.offline ?? false, bandwidth: body.bandwidth, downtime: body.downtime,
-                    postcopy: body.postcopy ?? false)
+                let (target, settings) = try body.checked(path: request.uri.path)
                 var peer: PeerDaemon?
                 if let address = body.targetDaemon { peer = try PeerDaemon(address) }
                 return try await operate(request, "migrate", name, reason: body.reason) { [peer] in
@@ -184,9 +130,10 @@ struct DaemonRoutes: Sendable {
             await Self.answer(request) {
                 let name = try Self.name(context)
                 let body = try await Self.require(FinalizeRequest.self, request)
+                let timeout = try APIBody.duration(body.timeout, field: "timeout", fallback: 60, path: request.uri.path)
                 return try await operate(request, "finalize", name, reason: body.reason) {
                     let outcome = try await registry.finalize(
-                        name, success: body.success, timeout: .milliseconds(Int64((body.timeout ?? 60) * 1000)),
+                        name, success: body.success, timeout: timeout,
                         paused: body.paused ?? false, reason: body.reason)
                     if let outcome { return (.ok, outcome) }
                     return (.ok, ["abandoned": name])
@@ -204,13 +151,10 @@ struct DaemonRoutes: Sendable {
         router.get("/v1/operations/{id}") { request, context in
             await Self.answer(request) {
                 let id = context.parameters.get("id") ?? ""
-                let wait = request.uri.queryParameters.get("wait").flatMap { Double($0) } ?? 0
-                guard wait >= 0 else {
-                    throw Problem(
-                        status: 400, code: "bad-request", title: "wait is negative", detail: "wait: \(wait)",
-                        path: request.uri.path)
-                }
-                guard let operation = await operations.wait(id, timeout: .milliseconds(Int64(wait * 1000))) else {
+                let wait = try APIBody.duration(
+                    request.uri.queryParameters.get("wait").map { Double($0) ?? .nan }, field: "wait", fallback: 0,
+                    path: request.uri.path)
+                guard let operation = await operations.wait(id, timeout: wait) else {
                     throw Problem(
                         status: 404, code: "not-found", title: "no such operation",
                         detail:
@@ -310,49 +254,28 @@ struct DaemonRoutes: Sendable {
 
     /// The instance spec a body holds; a 400 naming the field where it does not read.
     static func spec(_ body: [UInt8], _ request: Request) throws -> InstanceSpec {
-        do {
-            return try InstanceSpec.parse(json: Data(body))
-        } catch {
-            throw Problem(
-                status: 400, code: "invalid-spec", title: "the spec is not valid", detail: "\(error)",
-                path: request.uri.path)
-        }
+        try APIBody.spec(body, path: request.uri.path)
     }
 
-    /// The body, up to ``bodyLimit``: more is a 413.
+    /// The body, up to ``APIBody/limit``: more is a 413.
     static func body(_ request: Request) async throws -> [UInt8] {
         do {
-            return Array(buffer: try await request.body.collect(upTo: bodyLimit))
+            return Array(buffer: try await request.body.collect(upTo: APIBody.limit))
         } catch {
             throw Problem(
                 status: 413, code: "too-large", title: "the body is too large",
-                detail: "bodies are limited to \(bodyLimit) bytes", path: request.uri.path)
+                detail: "bodies are limited to \(APIBody.limit) bytes", path: request.uri.path)
         }
     }
 
     /// An optional JSON body (an empty one is none).
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T? {
-        let bytes = try await body(request)
-        guard !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) else { return nil }
-        do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            return try decoder.decode(T.self, from: Data(bytes))
-        } catch {
-            throw Problem(
-                status: 400, code: "bad-request", title: "the body does not read", detail: "\(error)",
-                path: request.uri.path)
-        }
+        try APIBody.decode(type, try await body(request), path: request.uri.path)
     }
 
     /// A JSON body that must be there.
     static func require<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
-        guard let value = try await decode(type, request) else {
-            throw Problem(
-                status: 400, code: "bad-request", title: "a body is needed", detail: "the request has no JSON body",
-                path: request.uri.path)
-        }
-        return value
+        try APIBody.require(type, try await body(request), path: request.uri.path)
     }
 
     /// Runs `body`, answering its failure as a problem.

@@ -1,3 +1,4 @@
+import DaemonAPI
 import Foundation
 import QEMU
 

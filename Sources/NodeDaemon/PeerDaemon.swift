@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DaemonAPI
 import Foundation
 import HummingbirdTLS
 import NIOCore
@@ -11,16 +12,7 @@ import QEMU
 /// that signed its certificate.
 struct PeerDaemon: Sendable {
     /// Where the peer is, as a migrate request names it.
-    struct Address: Codable, Sendable {
-        /// The peer's API socket.
-        var socket: String?
-        /// `https://HOST:PORT` of the peer's `--listen`.
-        var url: String?
-        /// The peer's bearer token (with `url`).
-        var token: String?
-        /// A PEM file on this node with the CA (or the certificate) the peer's is checked against.
-        var caFile: String?
-    }
+    typealias Address = PeerAddress
 
     /// The peer's answer that is not a success: its status and problem document.
     struct Refusal: Error, CustomStringConvertible {
@@ -37,34 +29,23 @@ struct PeerDaemon: Sendable {
 
     /// Checks `address`; the refusal names the field.
     init(_ address: Address) throws(InstanceError) {
-        func refuse(_ field: String, _ reason: String) -> InstanceError {
-            InstanceError(.invalidSpec, "", "migrate", step: "reading target_daemon.\(field)", reason)
-        }
-        switch (address.socket, address.url) {
-        case (let socket?, nil):
-            guard socket.hasPrefix("/") else { throw refuse("socket", "\(socket) is not an absolute path") }
+        switch try address.checked() {
+        case .socket(let socket):
             base = "http+unix://" + (socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socket)
             token = nil
             tls = nil
-        case (nil, let url?):
-            guard url.hasPrefix("https://"), URL(string: url)?.host != nil else {
-                throw refuse("url", "\(url) is not an https:// URL (the API is served on TCP only with TLS)")
-            }
-            guard let token = address.token, !token.isEmpty else {
-                throw refuse("token", "a peer reached over https needs its bearer token")
-            }
+        case .https(let base, let token, let caFile):
             var tls = TLSConfiguration.makeClientConfiguration()
-            if let caFile = address.caFile {
+            if let caFile {
                 guard FileManager.default.isReadableFile(atPath: caFile) else {
-                    throw refuse("ca_file", "\(caFile) cannot be read")
+                    throw InstanceError(
+                        .invalidSpec, "", "migrate", step: "reading target_daemon.ca_file", "\(caFile) cannot be read")
                 }
                 tls.trustRoots = .file(caFile)
             }
-            base = url.hasSuffix("/") ? String(url.dropLast()) : url
+            self.base = base
             self.token = token
             self.tls = tls
-        default:
-            throw refuse("socket", "give either socket or url")
         }
     }
 

@@ -3,24 +3,24 @@ import Node
 
 /// An error answer as RFC 9457 `application/problem+json`: the standard members, and the
 /// instance's name, the step, the hook's `file:line` and qemu's error class where they apply.
-struct Problem: Error, Codable, Sendable {
-    var type: String
-    var title: String
-    var status: Int
-    var detail: String
+public struct Problem: Error, Codable, Sendable, Equatable {
+    public var type: String
+    public var title: String
+    public var status: Int
+    public var detail: String
     /// The RFC's own member: the request path this occurrence answers.
-    var instance: String?
+    public var instance: String?
     /// taphouse's code (``InstanceError/Code`` or `bad-request`, `too-large`, ...).
-    var code: String
-    var instanceName: String?
-    var operation: String?
-    var step: String?
-    var hookFile: String?
-    var hookLine: Int?
-    var qemuErrorClass: String?
-    var undoFailures: [String]?
+    public var code: String
+    public var instanceName: String?
+    public var operation: String?
+    public var step: String?
+    public var hookFile: String?
+    public var hookLine: Int?
+    public var qemuErrorClass: String?
+    public var undoFailures: [String]?
 
-    init(status: Int, code: String, title: String, detail: String, path: String? = nil) {
+    public init(status: Int, code: String, title: String, detail: String, path: String? = nil) {
         self.type = "urn:taphouse:problem:\(code)"
         self.title = title
         self.status = status
@@ -29,7 +29,7 @@ struct Problem: Error, Codable, Sendable {
         self.code = code
     }
 
-    init(_ error: InstanceError, path: String) {
+    public init(_ error: InstanceError, path: String) {
         let status =
             switch error.code {
             case .notFound: 404
