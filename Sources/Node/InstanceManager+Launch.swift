@@ -44,15 +44,19 @@ extension InstanceManager {
         do {
             let taps = try openTaps(files, runtime, &rollback, step: &step)
             defer { for tap in taps { tap.close() } }
+            try FaultPoint.reach("\(operation).taps", files)
             step = "preparing the node"
             let prepared = try prepare(files, runtime, features: features, taps: taps, incoming: incoming, &rollback)
             defer { prepared.release() }
+            try FaultPoint.reach("\(operation).prepared", files)
             // qemu starts with its CPUs stopped (-S), so the NICs' up hooks run while it
             // initialises: no guest code runs before they all succeeded, and a failed one kills it.
             // A migration target's guest cannot run before it arrived, which is after accept.
             step = "launching qemu"
             let launcher = try spawn(files, prepared, &rollback)
+            try FaultPoint.reach("\(operation).spawned", files)
             try upHooks(files, runtime, taps: taps, tags: tags, incoming: incoming != nil, &rollback, step: &step)
+            try FaultPoint.reach("\(operation).up", files)
             step = "launching qemu"
             let output = try launcher.wait(timeout: .seconds(60))
             guard output.status == 0 else {
@@ -66,10 +70,12 @@ extension InstanceManager {
                     .qemu, files.name, operation, step: step,
                     "qemu exited without a live process behind \(files.pidFile)", qemuOutput: output.standardError)
             }
+            try FaultPoint.reach("\(operation).qmp", files)
             try resume(
                 files, prepared.passwords, paused: paused || incoming != nil,
                 capabilities: incoming?.capabilities ?? [],
                 step: &step)
+            try FaultPoint.reach("\(operation).resumed", files)
             logger.info("instance started", metadata: ["instance": "\(files.name)", "pid": "\(qemu.pid)"])
         } catch {
             throw fail(error)

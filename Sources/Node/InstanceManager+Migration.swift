@@ -93,6 +93,7 @@ extension InstanceManager {
             defer { qmp.close() }
             step = "waiting for the guest to arrive"
             var (running, resumedAt) = try waitForArrival(qmp, deadline)
+            try FaultPoint.reach("finalize.arrived", files)
             var warnings: [String] = []
             let waitsForPost = marker["waits_for_post"] == .bool(true)
             if waitsForPost {
@@ -130,6 +131,7 @@ extension InstanceManager {
             _ = try qmp.execute(
                 "migrate-set-capabilities", arguments: Self.capabilities(Self.clearedCapabilities, on: false),
                 deadline: deadline)
+            try FaultPoint.reach("finalize.resumed", files)
             unlink(files.incoming)
             logger.info("incoming migration finalized", metadata: ["instance": "\(name)"])
             return IncomingOutcome(

@@ -52,11 +52,17 @@ public final class InstanceManager {
         defer { withExtendedLifetime(lock) {} }
         try reconcile(files, "start")
         let (plan, features) = try await plan(spec, "start")
+        try FaultPoint.reach("start.begin", files)
         var rollback = Rollback()
         do {
             try write(Array("\(getpid())\n".utf8), to: files.starting, &rollback)
             try write(specText, to: files.spec, &rollback)
             try write(Array(plan.runtime.serialized()), to: files.runtime, &rollback)
+            try FaultPoint.reach("start.saved", files)
+        } catch let error as InstanceError {
+            var failure = error
+            failure.undoFailures = rollback.run()
+            throw failure
         } catch {
             var failure = InstanceError(.state, spec.name, "start", step: "saving the runtime", "\(error)")
             failure.undoFailures = rollback.run()
@@ -78,6 +84,7 @@ public final class InstanceManager {
             throw InstanceError(.notFound, name, "stop", step: "finding it", "no such instance")
         }
         try halt(files, force: force, timeout: timeout, "stop")
+        try FaultPoint.reach("stop.halted", files)
         try clean(files, "stop")
     }
 
@@ -87,6 +94,9 @@ public final class InstanceManager {
         let files = try self.files(name, "reboot")
         let lock = try locked(files, "reboot")
         defer { withExtendedLifetime(lock) {} }
+        guard exists(files) else {
+            throw InstanceError(.notFound, name, "reboot", step: "finding it", "no such instance")
+        }
         guard let data = FileManager.default.contents(atPath: files.runtime) else {
             throw InstanceError(.state, name, "reboot", step: "reading the runtime", "no runtime at \(files.runtime)")
         }
@@ -98,7 +108,9 @@ public final class InstanceManager {
         }
         let tags = savedTags(files)
         try halt(files, force: false, timeout: timeout, "reboot")
+        try FaultPoint.reach("reboot.halted", files)
         try downNICs(files, runtime, tags: tags, "reboot")
+        try FaultPoint.reach("reboot.down", files)
         let features = try await probe(runtime.hvparams.string("kvm_path"), name, "reboot")
         var rollback = Rollback()
         do {
@@ -116,6 +128,14 @@ public final class InstanceManager {
         let files = try self.files(name, "cleanup")
         let lock = try locked(files, "cleanup")
         defer { withExtendedLifetime(lock) {} }
+        if FileManager.default.fileExists(atPath: files.starting) {
+            // A start's marker with its lock free: that start was cut short (killed, crashed),
+            // and what it left, a qemu included, is rolled back as the next start would.
+            logger.warning("rolling back a start that was cut short", metadata: ["instance": "\(name)"])
+            try halt(files, force: true, timeout: .zero, "cleanup")
+            try clean(files, "cleanup")
+            return
+        }
         try endPoweredOff(files, "cleanup", else: "stop it first")
         guard exists(files) else {
             throw InstanceError(.notFound, name, "cleanup", step: "finding it", "no such instance")
@@ -457,6 +477,7 @@ public final class InstanceManager {
     func clean(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
         let runtime = FileManager.default.contents(atPath: files.runtime).flatMap { try? QemuRuntime.load($0).runtime }
         try downNICs(files, runtime, tags: savedTags(files), operation)
+        try FaultPoint.reach("\(operation).down", files)
         var failures: [String] = []
         if FileManager.default.fileExists(atPath: files.chroot) {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: files.chroot)) ?? []

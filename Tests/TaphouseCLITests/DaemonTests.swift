@@ -23,10 +23,13 @@ struct DaemonTests {
 
         /// `serve`'s options besides the state and hooks folders.
         let options: [String]
+        /// The daemon's environment (a fixed PATH when nil); the fault matrix names a fault here.
+        var environment: [String]?
 
-        init(_ node: InstanceLifecycleTests.Node, options: [String] = []) throws {
+        init(_ node: InstanceLifecycleTests.Node, options: [String] = [], environment: [String]? = nil) throws {
             self.node = node
             self.options = options
+            self.environment = environment
             pid = 0
             try start()
         }
@@ -45,7 +48,7 @@ struct DaemonTests {
                     NetworkNamespace.ipPath, "netns", "exec", node.ns.name, TaphouseBinary.path, "serve", "--state-dir",
                     node.state, "--hooks-dir", node.site,
                 ] + options,
-                ProcessSpawn.Options(standardOutput: fd, standardError: fd))
+                ProcessSpawn.Options(environment: environment, standardOutput: fd, standardError: fd))
             let deadline = ContinuousClock.now + .seconds(60)
             while (try? curl(["/v1/node"]).status) != 200 {
                 try #require(ContinuousClock.now < deadline, "the daemon never answered: \(self.log)")

@@ -62,17 +62,25 @@ public final class Journal {
                 throw HookError(.journal, "\(path): cannot create the journal: \(error)")
             }
         }
-        if durable {
-            // The folder is synced so the new name is as durable as its content.
-            do {
-                let directory = try FileDescriptor.open(
-                    FilePath(folder), .readOnly, options: [.directory, .closeOnExec])
-                try directory.closeAfter { try directory.sync() }
-            } catch {
-                throw HookError(.journal, "\(path): cannot sync the journal's folder: \(error)")
+        do throws(HookError) {
+            if durable {
+                // The folder is synced so the new name is as durable as its content.
+                do {
+                    let directory = try FileDescriptor.open(
+                        FilePath(folder), .readOnly, options: [.directory, .closeOnExec])
+                    try directory.closeAfter { try directory.sync() }
+                } catch {
+                    throw HookError(.journal, "\(path): cannot sync the journal's folder: \(error)")
+                }
             }
+            try journal.append(first)
+        } catch {
+            // The file is this call's and no change was made yet (a full file system, say):
+            // nothing of it may stay for an undo to trip over later.
+            try? journal.appender?.close()
+            unlink(path)
+            throw error
         }
-        try journal.append(first)
         return journal
     }
 
@@ -161,6 +169,7 @@ public final class Journal {
             let directory = try FileDescriptor.open(FilePath(folder), .readOnly, options: [.directory, .closeOnExec])
             try directory.closeAfter { try directory.sync() }
         } catch {
+            unlink(temporary)
             throw HookError(.journal, "\(path): cannot write the journal: \(error)")
         }
         entries = newEntries
