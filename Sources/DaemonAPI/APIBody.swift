@@ -42,18 +42,18 @@ public enum APIBody {
     }
 
     /// A number of seconds a request gives (a timeout, a wait), or `fallback` where it gives
-    /// none: one that is negative or beyond a day is refused, naming the field, rather than
-    /// trapping on its conversion to a duration.
+    /// none: one that is negative or beyond `most` (a day unless said) is refused, naming the
+    /// field, rather than trapping on its conversion to a duration.
     public static func duration(
-        _ seconds: Double?, field: String, fallback: Double, path: String
+        _ seconds: Double?, field: String, fallback: Double, most: Double = 86_400, path: String
     ) throws(Problem)
         -> Duration
     {
         let seconds = seconds ?? fallback
-        guard seconds >= 0, seconds <= 86_400 else {
+        guard seconds >= 0, seconds <= most else {
             throw Problem(
                 status: 400, code: "bad-request", title: "\(field) is out of range",
-                detail: "\(field): \(seconds) is not a number of seconds from 0 to 86400", path: path)
+                detail: "\(field): \(seconds) is not a number of seconds from 0 to \(Int(most))", path: path)
         }
         return .milliseconds(Int64(seconds * 1000))
     }

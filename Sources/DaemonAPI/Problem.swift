@@ -37,7 +37,7 @@ public struct Problem: Error, Codable, Sendable, Equatable {
             case .invalidSpec: 400
             case .node: 422
             case .qemu, .migration: 502
-            case .cancelled: 409
+            case .cancelled, .conflict: 409
             case .timeout: 504
             case .hook, .state: 500
             }

@@ -30,6 +30,10 @@ public struct InstanceError: Error, Sendable, CustomStringConvertible {
         case migration
         /// The operation was cancelled (`migrate-cancel`, Ctrl-C): the source runs on.
         case cancelled
+        /// The instance is not in a state the operation takes (its qemu does not run, no
+        /// migration runs to cancel, the guest has shut down): the request, not the node, is at
+        /// fault, and nothing was changed.
+        case conflict
     }
 
     /// The failure underneath, kept whole.

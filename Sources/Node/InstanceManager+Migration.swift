@@ -19,7 +19,7 @@ extension InstanceManager {
             throw InstanceError(.notFound, name, operation, step: "reading the runtime", "no such instance")
         }
         guard QemuProcess.find(pidFile: files.pidFile) != nil else {
-            throw InstanceError(.state, name, operation, step: "finding qemu", "its qemu does not run")
+            throw InstanceError(.conflict, name, operation, step: "finding qemu", "its qemu does not run")
         }
         do {
             let runtime = try QemuRuntime.load(runtimeBytes, name: files.runtime).runtime
@@ -256,7 +256,7 @@ extension InstanceManager {
             throw InstanceError(.state, name, operation, step: "reading the runtime", error.description)
         }
         guard QemuProcess.find(pidFile: files.pidFile) != nil else {
-            throw InstanceError(.state, name, operation, step: "finding qemu", "its qemu does not run")
+            throw InstanceError(.conflict, name, operation, step: "finding qemu", "its qemu does not run")
         }
         var step = "connecting QMP"
         let qmp: QMPConnection
@@ -274,7 +274,7 @@ extension InstanceManager {
             let status = try Self.status(qmp)
             guard status == "running" || status == "paused" else {
                 throw InstanceError(
-                    .state, name, operation, step: step,
+                    .conflict, name, operation, step: step,
                     "qemu's status is \(status): only a running or paused guest moves")
             }
             if settings.offline, status == "running" {
@@ -361,7 +361,7 @@ extension InstanceManager {
                 let status = try qmp.execute("query-migrate")["status"]?.stringValue ?? "none"
                 guard ["setup", "active", "pre-switchover", "device", "wait-unplug"].contains(status) else {
                     throw InstanceError(
-                        .state, name, operation, step: "asking qemu",
+                        .conflict, name, operation, step: "asking qemu",
                         "no migration of it runs that can be cancelled (qemu's migration status: \(status))")
                 }
                 _ = try qmp.execute("migrate_cancel")

@@ -297,6 +297,12 @@ public final class InstanceManager {
         hookCalls.check(file, console: console)
     }
 
+    /// Removes the instance locks that no process holds (one killed while it held its lock
+    /// left the file): a daemon does it as it starts.
+    public func sweepLocks() {
+        InstanceLock.sweep(state.lockFolder)
+    }
+
     /// Rolls back a start that was cut short: its marker stayed and the process that made it is
     /// gone (its instance lock is free). Its qemu is killed, its NICs' journals undone, its files
     /// removed: nothing of it is left. False when no start of it was cut short (none, or one

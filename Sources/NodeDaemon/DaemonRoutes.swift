@@ -37,7 +37,7 @@ struct DaemonRoutes: Sendable {
             await Self.answer(request) {
                 let body = try await Self.body(request)
                 let spec = try Self.spec(body, request)
-                let paused = request.uri.queryParameters.get("paused") == "true"
+                let paused = try Self.flag("paused", request)
                 let reason = request.uri.queryParameters.get("reason").map { String($0) }
                 return try await operate(request, "start", spec.name, reason: reason) {
                     (.created, try await registry.start(spec, text: body, paused: paused, reason: reason))
@@ -153,7 +153,7 @@ struct DaemonRoutes: Sendable {
                 let id = context.parameters.get("id") ?? ""
                 let wait = try APIBody.duration(
                     request.uri.queryParameters.get("wait").map { Double($0) ?? .nan }, field: "wait", fallback: 0,
-                    path: request.uri.path)
+                    most: Double(OperationStore.longestWait.components.seconds), path: request.uri.path)
                 guard let operation = await operations.wait(id, timeout: wait) else {
                     throw Problem(
                         status: 404, code: "not-found", title: "no such operation",
@@ -222,7 +222,7 @@ struct DaemonRoutes: Sendable {
         _ request: Request, _ kind: String, _ instance: String, reason: String?,
         _ body: @escaping @Sendable () async throws -> (HTTPResponse.Status, any Encodable & Sendable)
     ) async throws -> Response {
-        guard request.uri.queryParameters.get("async") == "true" else {
+        guard try Self.flag("async", request) else {
             let (status, value) = try await body()
             return Self.json(value, request, status: status)
         }
@@ -245,11 +245,32 @@ struct DaemonRoutes: Sendable {
 
     // MARK: Helpers
 
+    /// The instance the path names; one that is not a host name is refused here, before any
+    /// operation is taken (or, with `?async=true`, accepted) for it.
     static func name(_ context: BasicRequestContext) throws -> String {
         guard let name = context.parameters.get("name") else {
             throw Problem(status: 400, code: "bad-request", title: "no instance name", detail: "the path names none")
         }
+        if let problem = HostName.problem(name) {
+            throw Problem(
+                status: 400, code: "invalid-spec", title: "not a valid instance name", detail: "name: \(problem)")
+        }
         return name
+    }
+
+    /// A yes-or-no query parameter: `true` or `false`, absent is `false`; anything else is a
+    /// 400 naming it (a client that wrote `async=1` would otherwise wait for an answer it did
+    /// not ask to wait for).
+    static func flag(_ name: String, _ request: Request) throws(Problem) -> Bool {
+        guard let value = request.uri.queryParameters.get(name) else { return false }
+        switch value {
+        case "true": return true
+        case "false": return false
+        default:
+            throw Problem(
+                status: 400, code: "bad-request", title: "\(name) is neither true nor false",
+                detail: "\(name): \(value) is neither true nor false", path: request.uri.path)
+        }
     }
 
     /// The instance spec a body holds; a 400 naming the field where it does not read.
@@ -290,7 +311,11 @@ struct DaemonRoutes: Sendable {
     /// The problem document of a failure.
     static func problem(for error: any Error, path: String) -> Problem {
         switch error {
-        case let problem as Problem: problem
+        case var problem as Problem:
+            {
+                problem.instance = problem.instance ?? path
+                return problem
+            }()
         case let error as InstanceError: Problem(error, path: path)
         default: Problem(status: 500, code: "internal", title: "internal error", detail: "\(error)", path: path)
         }

@@ -67,19 +67,44 @@ final class HookMirror: @unchecked Sendable {
             || relative.hasPrefix("lua/")
     }
 
-    /// Copies what the site has now into the live folder, at the daemon's start: every file as
-    /// it is (there is no older version to keep serving), its check's problem recorded.
+    /// Brings the live folder to what the site has now, at the daemon's start, as edits are
+    /// brought in while it serves: a file that passes its check serves; one that does not is
+    /// refused, and the version that served before the restart (kept in the live folder) serves
+    /// on, or the built-in one where there was none. A file the site no longer has serves no
+    /// longer.
     func start() throws {
-        try? FileManager.default.removeItem(atPath: live)
         try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: true)
-        for file in siteFiles() {
+        try? FileManager.default.removeItem(atPath: live + "/.candidate")
+        let files = siteFiles()
+        for file in liveFiles() where !files.contains(file) {
+            try? FileManager.default.removeItem(atPath: live + "/" + file)
+        }
+        // Modules first: a hook's check loads what it requires from the live folder.
+        for file in files.filter({ $0.hasPrefix("lua/") }) + files.filter({ !$0.hasPrefix("lua/") }) {
             let text = FileManager.default.contents(atPath: site + "/" + file) ?? Data()
-            try install(file, text)
-            if let problem = problem(of: file, at: live + "/" + file) {
+            if let served = FileManager.default.contents(atPath: live + "/" + file), served == text { continue }
+            if let problem = candidateProblem(file, text) {
                 lock.withLock { refused[file] = (NetworkHookRunner.version(Array(text)), problem) }
+                onEvent(
+                    DaemonEvent(
+                        kind: "hooks-refused",
+                        message:
+                            "\(file) version \(NetworkHookRunner.version(Array(text)).prefix(12)) refused: \(problem)"))
+                continue
             }
+            try install(file, text)
         }
         try watch()
+    }
+
+    /// Every hook file the live folder serves, relative.
+    private func liveFiles() -> [String] {
+        let walker = FileManager.default.enumerator(atPath: live)
+        var files: [String] = []
+        while let path = walker?.nextObject() as? String {
+            if path.hasSuffix(".lua"), Self.isHookFile(path) { files.append(path) }
+        }
+        return files.sorted()
     }
 
     /// A changed (or removed) site file: checked and served, or refused.
@@ -97,14 +122,7 @@ final class HookMirror: @unchecked Sendable {
             lock.withLock { refused[file] = nil }
             return
         }
-        // Checked under its own name (a network hook's names its mode) in a folder no hook
-        // resolves to, then moved in.
-        let candidate = live + "/.candidate/" + file
-        defer { try? FileManager.default.removeItem(atPath: live + "/.candidate") }
-        try? FileManager.default.createDirectory(
-            atPath: (candidate as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let written = FileManager.default.createFile(atPath: candidate, contents: text)
-        if let problem = written ? problem(of: file, at: candidate) : "cannot write \(candidate) to check it" {
+        if let problem = candidateProblem(file, text) {
             lock.withLock { refused[file] = (version, problem) }
             onEvent(
                 DaemonEvent(
@@ -118,6 +136,19 @@ final class HookMirror: @unchecked Sendable {
         } catch {
             onEvent(DaemonEvent(kind: "hooks-refused", message: "\(file): cannot be installed: \(error)"))
         }
+    }
+
+    /// The problem of `text` as the new version of `file`, or nil. Checked under its own name
+    /// (a network hook's names its mode) in a folder no hook resolves to, before it is moved in.
+    private func candidateProblem(_ file: String, _ text: Data) -> String? {
+        let candidate = live + "/.candidate/" + file
+        defer { try? FileManager.default.removeItem(atPath: live + "/.candidate") }
+        try? FileManager.default.createDirectory(
+            atPath: (candidate as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: candidate, contents: text) else {
+            return "cannot write \(candidate) to check it"
+        }
+        return problem(of: file, at: candidate)
     }
 
     /// The file's check: a network hook or console policy in a worker; a module compiled.
@@ -184,15 +215,7 @@ final class HookMirror: @unchecked Sendable {
         for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         wake = (pipeFDs[0], pipeFDs[1])
         add("")
-        for folder in ["network", "lua"] { add(folder) }
-        let walker = FileManager.default.enumerator(atPath: site + "/lua")
-        while let path = walker?.nextObject() as? String {
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: site + "/lua/" + path, isDirectory: &isFolder), isFolder.boolValue
-            {
-                add("lua/" + path)
-            }
-        }
+        for folder in ["network", "lua"] { addTree(folder) }
         let thread = Thread { [self] in self.readEvents() }
         thread.name = "taphouse hooks watcher"
         watcher = thread
@@ -203,6 +226,29 @@ final class HookMirror: @unchecked Sendable {
         let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE)
         let descriptor = inotify_add_watch(inotify, site + (relative.isEmpty ? "" : "/" + relative), mask)
         if descriptor >= 0 { folders[descriptor] = relative }
+    }
+
+    /// Watches `relative` and every folder below it.
+    private func addTree(_ relative: String) {
+        add(relative)
+        let walker = FileManager.default.enumerator(atPath: site + "/" + relative)
+        while let path = walker?.nextObject() as? String {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: site + "/" + relative + "/" + path, isDirectory: &isFolder),
+                isFolder.boolValue
+            {
+                add(relative + "/" + path)
+            }
+        }
+    }
+
+    /// Stops watching `relative` and every folder below it (moved out of the site: what happens
+    /// to it there is not the site's).
+    private func forget(_ relative: String) {
+        for (descriptor, folder) in folders where folder == relative || folder.hasPrefix(relative + "/") {
+            inotify_rm_watch(inotify, descriptor)
+            folders[descriptor] = nil
+        }
     }
 
     /// The watcher thread: reads inotify's events until ``stop()``.
@@ -228,17 +274,25 @@ final class HookMirror: @unchecked Sendable {
                 let start = offset + MemoryLayout<inotify_event>.size
                 let name = String(decoding: buffer[start..<(start + length)].prefix { $0 != 0 }, as: UTF8.self)
                 offset = start + length
+                if mask & UInt32(IN_IGNORED) != 0 { folders[descriptor] = nil }
                 guard let folder = folders[descriptor], !name.isEmpty else { continue }
                 let relative = folder.isEmpty ? name : folder + "/" + name
+                var touched: [String] = []
                 if mask & UInt32(IN_ISDIR) != 0 {
-                    if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0, relative == "network" || relative.hasPrefix("lua") {
-                        add(relative)
+                    guard relative == "network" || relative == "lua" || relative.hasPrefix("lua/") else { continue }
+                    // A folder moved in (a deployment that stages one) or made: watched, and
+                    // every file already in it is new; one moved out or removed takes its files.
+                    if mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 {
+                        addTree(relative)
+                        touched = siteFiles().filter { $0.hasPrefix(relative + "/") }
+                    } else if mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 {
+                        forget(relative)
+                        touched = liveFiles().filter { $0.hasPrefix(relative + "/") }
                     }
-                    continue
+                } else if relative.hasSuffix(".lua"), Self.isHookFile(relative) {
+                    touched = [relative]
                 }
-                if relative.hasSuffix(".lua"), Self.isHookFile(relative), !changed.contains(relative) {
-                    changed.append(relative)
-                }
+                for file in touched where !changed.contains(file) { changed.append(file) }
             }
             for file in changed { self.changed(file) }
         }

@@ -28,13 +28,7 @@ extension InstanceRegistry {
         _ name: String, success: Bool, timeout: Duration, paused: Bool, reason: String?
     ) async throws(InstanceError) -> IncomingOutcome? {
         guard success else {
-            detach(name)
-            do {
-                try await run(name, "finalize", reason: reason) { try $0.abandonIncoming(name) }
-            } catch {
-                await attach(name)
-                throw error
-            }
+            try await detached(name, "finalize", reason: reason) { try $0.abandonIncoming(name) }
             publish(name, state: .stopped, reason: "incoming-migration-abandoned", trail: reason)
             return nil
         }
@@ -52,11 +46,9 @@ extension InstanceRegistry {
     func migrate(
         _ name: String, to target: MigrationAddress, settings: MigrationSettings, reason: String?
     ) async throws(InstanceError) -> MigrationOutcome {
-        try refuseWhileBusy(name, "migrate")
-        detach(name)
         let events = events
         do {
-            let outcome = try await run(name, "migrate", reason: reason) {
+            let outcome = try await detached(name, "migrate", reason: reason) {
                 try $0.migrate(
                     name, to: target, settings: settings,
                     progress: { events.publish(DaemonEvent(kind: "migration", instance: name, migration: $0)) },
@@ -69,7 +61,6 @@ extension InstanceRegistry {
             return outcome
         } catch {
             events.publish(DaemonEvent(kind: "migration", instance: name, reason: error.code.rawValue))
-            await attach(name)
             throw error
         }
     }

@@ -102,27 +102,13 @@ actor InstanceRegistry {
     }
 
     func stop(_ name: String, force: Bool, timeout: Duration, reason: String?) async throws(InstanceError) {
-        try refuseWhileBusy(name, "stop")
-        // Its end is this stop's, not news for the supervisor; one that fails watches again.
-        detach(name)
-        do {
-            try await run(name, "stop", reason: reason) { try $0.stop(name, force: force, timeout: timeout) }
-        } catch {
-            await attach(name)
-            throw error
-        }
+        // Its end is this stop's, not news for the supervisor.
+        try await detached(name, "stop", reason: reason) { try $0.stop(name, force: force, timeout: timeout) }
         publish(name, state: .stopped, reason: "stopped", trail: reason)
     }
 
     func reboot(_ name: String, timeout: Duration, reason: String?) async throws(InstanceError) {
-        try refuseWhileBusy(name, "reboot")
-        detach(name)
-        do {
-            try await run(name, "reboot", reason: reason) { try await $0.reboot(name, timeout: timeout) }
-        } catch {
-            await attach(name)
-            throw error
-        }
+        try await detached(name, "reboot", reason: reason) { try await $0.reboot(name, timeout: timeout) }
         live[name] = .running
         await attach(name)
         publish(name, state: .running, reason: "rebooted", trail: reason)
@@ -231,6 +217,8 @@ actor InstanceRegistry {
     /// dead one left (or a start cut short) is cleaned up and reported stopped, reason
     /// `crashed`; an instance whose files do not read stays listed in state `error`.
     func recover() async {
+        let shared = shared
+        await executor.run { shared.manager.sweepLocks() }
         // A start cut short (the daemon killed in the middle) is rolled back first: after a
         // restart an instance runs supervised, or nothing of it is left.
         for info in await list() where FileManager.default.fileExists(atPath: state.starting(info.name)) {
@@ -402,6 +390,27 @@ actor InstanceRegistry {
         supervisors.removeValue(forKey: name)?.close()
         live[name] = nil
         notWatched[name] = nil
+    }
+
+    /// Runs `operation` on `name` with its events session let go (what the operation does to
+    /// qemu is its own news, not the supervisor's). One that fails leaves the registry as it
+    /// found it: the session opened again where there was one, the state qemu last told (a
+    /// paused guest is not listed running), and why it was not watched. A refusal on a name with
+    /// no instance so leaves nothing behind.
+    func detached<T: Sendable>(
+        _ name: String, _ operation: String, reason: String?,
+        _ body: @escaping @Sendable (InstanceManager) async throws -> T
+    ) async throws(InstanceError) -> T {
+        try refuseWhileBusy(name, operation)
+        let (watched, state, why) = (supervisors[name] != nil, live[name], notWatched[name])
+        detach(name)
+        do {
+            return try await run(name, operation, reason: reason, body)
+        } catch {
+            if watched { await attach(name) } else if let why { notWatched[name] = why }
+            if live[name] == nil { live[name] = state }
+            throw error
+        }
     }
 
     /// Lets go of every session; qemu is not touched (the daemon stops, its guests run on).

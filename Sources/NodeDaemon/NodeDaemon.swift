@@ -101,6 +101,7 @@ public struct NodeDaemon: Sendable {
             if let token { router.add(middleware: BearerTokenMiddleware(token: token)) }
             router.add(middleware: RequestIDMiddleware(logger: logger))
             router.add(middleware: MetricsMiddleware())
+            router.add(middleware: UnmatchedRouteMiddleware())
             routes.add(to: router)
             return router
         }

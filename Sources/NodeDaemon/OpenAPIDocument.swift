@@ -9,26 +9,28 @@ enum OpenAPIDocument {
             "version": "1",
             "description": "A KVM node agent whose site policy lives in Lua hooks. JSON over HTTP on a Unix socket (mode 0600), and on TCP with TLS where the node asks, where every request needs Authorization: Bearer <token> (else 401). Errors are application/problem+json (RFC 9457)."
           },
+          "security": [{"bearer": []}],
           "paths": {
             "/v1/openapi.json": {
               "get": {"operationId": "getOpenAPI", "summary": "This document.",
-                "responses": {"200": {"description": "The document.", "content": {"application/json": {"schema": {"type": "object"}}}}}}
+                "responses": {"401": {"$ref": "#/components/responses/Problem"}, "200": {"description": "The document.", "content": {"application/json": {"schema": {"type": "object"}}}}}}
             },
             "/v1/node": {
               "get": {"operationId": "getNode", "summary": "The node: version, state directory, hooks, qemu binaries.",
-                "responses": {"200": {"description": "The node.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}}}}
+                "responses": {"401": {"$ref": "#/components/responses/Problem"}, "200": {"description": "The node.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}}}}
             },
             "/v1/instances": {
               "get": {"operationId": "listInstances", "summary": "Every instance with state on this node.",
-                "responses": {"200": {"description": "The instances, by name.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Instance"}}}}}}},
+                "responses": {"401": {"$ref": "#/components/responses/Problem"}, "200": {"description": "The instances, by name.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Instance"}}}}}}},
               "post": {"operationId": "startInstance", "summary": "Start an instance from its spec; answers once it runs.",
                 "parameters": [
                   {"$ref": "#/components/parameters/Async"},
                   {"name": "paused", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}, "description": "Leave the CPUs stopped."},
                   {"name": "reason", "in": "query", "schema": {"type": "string"}, "description": "The reason trail, logged and carried in the events."}
                 ],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "The instance spec (docs: the spec format)."}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InstanceSpec"}}}},
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "201": {"description": "Started.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
                   "202": {"$ref": "#/components/responses/Accepted"},
                   "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"},
@@ -40,6 +42,7 @@ enum OpenAPIDocument {
               "get": {"operationId": "getInstance", "summary": "One instance: state (with why it stopped), qemu, memory, vCPUs, NICs and their hooks.",
                 "parameters": [{"$ref": "#/components/parameters/Name"}],
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "200": {"description": "The instance.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}
             },
@@ -48,6 +51,7 @@ enum OpenAPIDocument {
                 "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/StopRequest"}}}},
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "202": {"$ref": "#/components/responses/Accepted"},
                   "200": {"description": "Stopped and gone.", "content": {"application/json": {"schema": {"type": "object", "properties": {"stopped": {"type": "string"}}, "required": ["stopped"]}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
@@ -59,6 +63,7 @@ enum OpenAPIDocument {
                 "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
                 "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/StopRequest"}}}},
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "202": {"$ref": "#/components/responses/Accepted"},
                   "200": {"description": "Running again.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
@@ -68,8 +73,9 @@ enum OpenAPIDocument {
             "/v1/instances/{name}/cleanup": {
               "post": {"operationId": "cleanupInstance", "summary": "Clear what a dead instance left (journals undone, files removed); refuses a live one.",
                 "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
-                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/StopRequest"}}}},
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/CleanupRequest"}}}},
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "202": {"$ref": "#/components/responses/Accepted"},
                   "200": {"description": "Cleaned.", "content": {"application/json": {"schema": {"type": "object", "properties": {"cleaned": {"type": "string"}}, "required": ["cleaned"]}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
@@ -80,6 +86,7 @@ enum OpenAPIDocument {
               "get": {"operationId": "getConsole", "summary": "How to reach the instance's console (Ganeti's rules, then console.lua).",
                 "parameters": [{"$ref": "#/components/parameters/Name"}],
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "200": {"description": "The console.", "content": {"application/json": {"schema": {"type": "object", "properties": {"kind": {"type": "string"}}, "required": ["kind"]}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "409": {"$ref": "#/components/responses/Problem"}, "500": {"$ref": "#/components/responses/Problem"}}}
@@ -88,6 +95,7 @@ enum OpenAPIDocument {
               "get": {"operationId": "getMigrationInfo", "summary": "On the source: what a migration target needs (the spec and runtime of the running instance).",
                 "parameters": [{"$ref": "#/components/parameters/Name"}],
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "200": {"description": "The migration info, for accept.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MigrationInfo"}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "500": {"$ref": "#/components/responses/Problem"}}}
@@ -97,6 +105,7 @@ enum OpenAPIDocument {
                 "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AcceptRequest"}}}},
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "201": {"description": "Listening.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Instance"}}}},
                   "202": {"$ref": "#/components/responses/Accepted"},
                   "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"},
@@ -109,6 +118,7 @@ enum OpenAPIDocument {
                 "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MigrateRequest"}}}},
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "200": {"description": "Migrated; the instance is gone from this node.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MigrationOutcome"}}}},
                   "202": {"$ref": "#/components/responses/Accepted"},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
@@ -121,6 +131,7 @@ enum OpenAPIDocument {
                 "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FinalizeRequest"}}}},
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "200": {"description": "Finalized.", "content": {"application/json": {"schema": {"type": "object"}}}},
                   "202": {"$ref": "#/components/responses/Accepted"},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
@@ -132,6 +143,7 @@ enum OpenAPIDocument {
               "post": {"operationId": "cancelMigration", "summary": "On the source: cancel the migration under way; the migrate operation then fails with code cancelled and the source runs on.",
                 "parameters": [{"$ref": "#/components/parameters/Name"}],
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "202": {"description": "qemu was told to cancel.", "content": {"application/json": {"schema": {"type": "object", "properties": {"cancelling": {"type": "string"}}, "required": ["cancelling"]}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
                   "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"},
@@ -141,59 +153,81 @@ enum OpenAPIDocument {
               "get": {"operationId": "verifyNode", "summary": "Whether this node can run instances: qemu there and new enough, /dev/net/tun usable, every network hook loading.",
                 "parameters": [{"name": "qemu", "in": "query", "schema": {"type": "string"}, "description": "One of the node's qemu binaries (default /usr/bin/qemu-system-x86_64)."}],
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "200": {"description": "Each check; ok is false when one failed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Verification"}}}},
                   "400": {"$ref": "#/components/responses/Problem"}}}
             },
             "/v1/plan": {
               "post": {"operationId": "plan", "summary": "The qemu command line and runtime a start of this spec would have; nothing runs.",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "description": "The instance spec."}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InstanceSpec"}}}},
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "200": {"description": "The plan.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Plan"}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
                   "422": {"$ref": "#/components/responses/Problem"}, "500": {"$ref": "#/components/responses/Problem"}}}
             },
             "/v1/operations": {
               "get": {"operationId": "listOperations", "summary": "The background operations: those running and the newest finished ones.",
-                "responses": {"200": {"description": "By start time.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Operation"}}}}}}}
+                "responses": {"401": {"$ref": "#/components/responses/Problem"}, "200": {"description": "By start time.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Operation"}}}}}}}
             },
             "/v1/operations/{id}": {
               "get": {"operationId": "getOperation", "summary": "One background operation; with wait, once it ended or after that many seconds (at most 300).",
                 "parameters": [
                   {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
-                  {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0}}
+                  {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 300}}
                 ],
                 "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
                   "200": {"description": "The operation.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Operation"}}}},
                   "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}
             },
             "/v1/hooks": {
               "get": {"operationId": "getHooks", "summary": "Each mode's hook, the console policy and the site's modules: the version served, where from, and a newer version refused with why.",
-                "responses": {"200": {"description": "The hooks.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Hook"}}}}}}}
+                "responses": {"401": {"$ref": "#/components/responses/Problem"}, "200": {"description": "The hooks.", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Hook"}}}}}}}
             },
             "/v1/hooks/check": {
               "post": {"operationId": "checkHooks", "summary": "Every site hook file checked as it is on disk now (nothing is installed).",
-                "responses": {"200": {"description": "One entry a file; problem when it fails.", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string"}, "problem": {"type": "string"}}}}}}}}}
+                "responses": {"401": {"$ref": "#/components/responses/Problem"}, "200": {"description": "One entry a file; problem when it fails.", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string"}, "problem": {"type": "string"}}}}}}}}}
             },
             "/v1/events": {
               "get": {"operationId": "getEvents", "summary": "Server-Sent Events: instance states (with the reason), migration progress, hook calls (NIC, action, file, version, seconds, error), hook reloads and refusals, warnings. Reconnect with Last-Event-ID for what was missed.",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "The stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}
+                "responses": {"401": {"$ref": "#/components/responses/Problem"}, "200": {"description": "The stream.", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}
             },
             "/metrics": {
               "get": {"operationId": "getMetrics", "summary": "Prometheus text format.",
-                "responses": {"200": {"description": "The metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
+                "responses": {"401": {"$ref": "#/components/responses/Problem"}, "200": {"description": "The metrics.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
             }
           },
           "components": {
+            "securitySchemes": {
+              "bearer": {"type": "http", "scheme": "bearer", "description": "On TCP (with TLS) every request needs it, else 401. The Unix socket takes none: its mode, 0600, is its gate."}
+            },
             "parameters": {
-              "Name": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+              "Name": {"name": "name", "in": "path", "required": true, "description": "The instance: a host name (RFC 1123); another is refused with 400.", "schema": {"$ref": "#/components/schemas/HostName"}},
               "Async": {"name": "async", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}, "description": "Answer at once with 202 and an operation to follow, instead of at the end."}
             },
             "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
               "Problem": {"description": "A failure.", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
               "Accepted": {"description": "Running in the background; Location is the operation.", "headers": {"Location": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Operation"}}}}
             },
             "schemas": {
+              "HostName": {"type": "string", "minLength": 1, "maxLength": 253, "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"},
+              "InstanceSpec": {"type": "object", "required": ["name", "uuid"],
+                "description": "An instance in the shape of Ganeti's serialized Instance (docs: the spec format). Optional members may be null; a member not listed here is refused, but for Ganeti's bookkeeping (os, osparams, admin_state, ctime, ...), which is ignored.",
+                "properties": {
+                  "name": {"$ref": "#/components/schemas/HostName"},
+                  "uuid": {"type": "string", "format": "uuid"},
+                  "hypervisor": {"type": ["string", "null"], "enum": ["kvm", null]},
+                  "hvparams": {"type": ["object", "null"], "description": "Ganeti's KVM hvparams, by their names."},
+                  "beparams": {"type": ["object", "null"], "properties": {"memory": {"type": ["integer", "null"]}, "maxmem": {"type": ["integer", "null"]}, "minmem": {"type": ["integer", "null"]}, "vcpus": {"type": ["integer", "null"]}, "auto_balance": {"type": ["boolean", "null"]}, "always_failover": {"type": ["boolean", "null"]}, "spindle_use": {"type": ["integer", "null"]}}},
+                  "nics": {"type": ["array", "null"], "items": {"type": "object", "required": ["mac", "uuid"], "properties": {"mac": {"type": "string"}, "uuid": {"type": "string"}, "ip": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}, "network": {"type": ["string", "null"]}, "netinfo": {"type": ["object", "null"]}, "nicparams": {"type": ["object", "null"], "properties": {"mode": {"type": ["string", "null"], "enum": ["bridged", "routed", "openvswitch", "ext", null]}, "link": {"type": ["string", "null"]}, "vlan": {"type": ["string", "null"]}}}}}},
+                  "disks": {"type": ["array", "null"], "items": {"type": "object", "required": ["uuid", "path"], "properties": {"uuid": {"type": "string"}, "path": {"type": "string"}, "mode": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}, "size": {"type": ["integer", "null"]}, "dev_type": {"type": ["string", "null"]}, "uri": {"type": ["string", "null"]}}}},
+                  "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+                  "network_port": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535},
+                  "primary_node": {"anyOf": [{"$ref": "#/components/schemas/HostName"}, {"type": "null"}]},
+                  "disk_template": {"type": ["string", "null"], "enum": ["diskless", "file", "sharedfile", "plain", "blockdev", "drbd", "rbd", "ext", "gluster", null]}}},
               "Node": {"type": "object", "required": ["version", "state_directory", "hooks", "qemu_binaries"],
                 "properties": {"version": {"type": "string"}, "state_directory": {"type": "string"},
                   "hooks": {"type": "array", "items": {"type": "string"}}, "qemu_binaries": {"type": "array", "items": {"type": "string"}}}},
@@ -222,23 +256,24 @@ enum OpenAPIDocument {
                   "status": {"type": "string", "enum": ["running", "succeeded", "failed"]}, "created": {"type": "number"}, "finished": {"type": "number"},
                   "http_status": {"type": "integer", "description": "The status the answer would have had without async."},
                   "result": {"description": "What the answer would have held."}, "problem": {"$ref": "#/components/schemas/Problem"}}},
-              "StopRequest": {"type": "object", "properties": {"timeout": {"type": "number", "minimum": 0}, "force": {"type": "boolean"}, "reason": {"type": "string"}}},
+              "CleanupRequest": {"type": "object", "description": "Every member may be absent or null.", "properties": {"reason": {"type": ["string", "null"]}}},
+              "StopRequest": {"type": "object", "description": "Every member may be absent or null.", "properties": {"timeout": {"type": ["number", "null"], "minimum": 0, "maximum": 86400}, "force": {"type": ["boolean", "null"]}, "reason": {"type": ["string", "null"]}}},
               "MigrationInfo": {"type": "object", "required": ["format", "instance", "state_directory", "spec", "runtime"],
                 "properties": {"format": {"type": "string", "enum": ["taphouse-migration-info/1"]}, "instance": {"type": "string"},
                   "state_directory": {"type": "string"}, "spec": {"type": "object"}, "runtime": {"type": "array"}}},
               "AcceptRequest": {"type": "object", "required": ["migration_info", "listen"],
                 "properties": {"migration_info": {"$ref": "#/components/schemas/MigrationInfo"}, "listen": {"type": "string", "description": "ADDRESS:PORT qemu listens on."},
-                  "postcopy": {"type": "boolean"}, "reason": {"type": "string"}}},
+                  "postcopy": {"type": ["boolean", "null"]}, "reason": {"type": ["string", "null"]}}},
               "MigrateRequest": {"type": "object", "required": ["target"],
                 "properties": {"target": {"type": "string", "description": "ADDRESS:PORT the target accepted on (with target_daemon: where the target is to listen)."},
-                  "target_daemon": {"type": "object", "description": "The target node's daemon: this daemon then has it accept, and finalize after, success or not.",
-                    "properties": {"socket": {"type": "string"}, "url": {"type": "string", "description": "https://HOST:PORT"}, "token": {"type": "string"}, "ca_file": {"type": "string"}}},
-                  "offline": {"type": "boolean"},
-                  "bandwidth": {"type": "integer", "minimum": 0, "description": "MiB/s; 0 is no cap; default the instance's migration_bandwidth."},
-                  "downtime": {"type": "integer", "minimum": 0, "description": "Milliseconds; default the instance's migration_downtime."},
-                  "postcopy": {"type": "boolean"}, "reason": {"type": "string"}}},
+                  "target_daemon": {"type": ["object", "null"], "description": "The target node's daemon: this daemon then has it accept, and finalize after, success or not.",
+                    "properties": {"socket": {"type": ["string", "null"]}, "url": {"type": ["string", "null"], "description": "https://HOST:PORT"}, "token": {"type": ["string", "null"]}, "ca_file": {"type": ["string", "null"]}}},
+                  "offline": {"type": ["boolean", "null"]},
+                  "bandwidth": {"type": ["integer", "null"], "minimum": 0, "description": "MiB/s; 0 is no cap; default the instance's migration_bandwidth."},
+                  "downtime": {"type": ["integer", "null"], "minimum": 0, "description": "Milliseconds; default the instance's migration_downtime."},
+                  "postcopy": {"type": ["boolean", "null"]}, "reason": {"type": ["string", "null"]}}},
               "FinalizeRequest": {"type": "object", "required": ["success"],
-                "properties": {"success": {"type": "boolean"}, "timeout": {"type": "number", "minimum": 0}, "paused": {"type": "boolean", "description": "With success, leave the guest paused."}, "reason": {"type": "string"}}},
+                "properties": {"success": {"type": "boolean"}, "timeout": {"type": ["number", "null"], "minimum": 0, "maximum": 86400}, "paused": {"type": ["boolean", "null"], "description": "With success, leave the guest paused."}, "reason": {"type": ["string", "null"]}}},
               "MigrationOutcome": {"type": "object", "required": ["instance", "target", "total_time_ms", "downtime_ms", "noticed_after_ms"],
                 "properties": {"instance": {"type": "string"}, "target": {"type": "string"}, "total_time_ms": {"type": "integer"}, "downtime_ms": {"type": "integer"},
                   "setup_time_ms": {"type": "integer"}, "transferred": {"type": "integer"}, "noticed_after_ms": {"type": "number"},
@@ -248,7 +283,7 @@ enum OpenAPIDocument {
                 "properties": {
                   "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
                   "instance": {"type": "string", "description": "The request path (RFC 9457's own member)."},
-                  "code": {"type": "string", "enum": ["not-found", "busy", "invalid-spec", "node", "hook", "qemu", "timeout", "state", "migration", "cancelled", "bad-request", "too-large", "unauthorized", "internal"]},
+                  "code": {"type": "string", "enum": ["not-found", "busy", "invalid-spec", "node", "hook", "qemu", "timeout", "state", "migration", "cancelled", "conflict", "bad-request", "too-large", "unauthorized", "method-not-allowed", "internal"]},
                   "instance_name": {"type": "string"}, "operation": {"type": "string"}, "step": {"type": "string"},
                   "hook_file": {"type": "string"}, "hook_line": {"type": "integer"}, "qemu_error_class": {"type": "string"},
                   "undo_failures": {"type": "array", "items": {"type": "string"}}}}

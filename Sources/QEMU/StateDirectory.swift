@@ -85,7 +85,9 @@ public struct StateDirectory: Sendable, Hashable {
     public func nicFile(_ instance: String, _ index: Int) -> String { "\(nicFolder(instance))/\(index)" }
     public func journalFolder(_ instance: String) -> String { "\(journals)/\(instance)" }
     public func journal(_ instance: String, nic index: Int) -> String { "\(journalFolder(instance))/\(index)" }
-    public func lock(_ instance: String) -> String { "\(path)/lock/\(instance)" }
+    public func lock(_ instance: String) -> String { "\(lockFolder)/\(instance)" }
+    /// The instances' lock files, each there only while an operation holds it.
+    public var lockFolder: String { "\(path)/lock" }
     /// The uid a pool instance runs as.
     public func uid(_ instance: String) -> String { "\(path)/uid/\(instance)" }
     /// Why the instance is stopped, when it ended by itself: its reason, kept until it is

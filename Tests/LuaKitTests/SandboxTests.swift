@@ -40,6 +40,55 @@ struct SandboxTests {
         #expect(error?.code == .runtime, "\(name): \(String(describing: error))")
     }
 
+    /// Memory and time exhausted through the library functions that loop or allocate in C, and
+    /// through the language itself: each is stopped by a budget (memory, time, or Lua's own
+    /// limits: the C stack, the results a call may return), in bounded time, and the state
+    /// serves the next call as before.
+    static let exhaustions: [(String, String)] = [
+        ("string.rep of a huge count", "return ('x'):rep(1 << 40)"),
+        ("string.rep with a separator", "return ('x'):rep(1 << 26, 'yy')"),
+        (
+            "table.concat of a table that grows",
+            "local t = {} for i = 1, 1 << 24 do t[i] = ('x'):rep(16) .. i end return table.concat(t)"
+        ),
+        ("gsub growing its result", "local s = ('x'):rep(1 << 20) return s:gsub('x', ('y'):rep(100))"),
+        ("string.pack of a huge string", "return string.pack('s4', ('x'):rep(1 << 30))"),
+        (
+            "string.format of huge pieces",
+            "return string.format(('%s'):rep(100), table.unpack((function() local t = {} for i = 1, 100 do t[i] = ('x'):rep(1 << 20) end return t end)()))"
+        ),
+        ("table.unpack of a huge range", "return table.unpack({}, 1, 1 << 30)"),
+        (
+            "utf8.char of many code points",
+            "local t = {} for i = 1, 1 << 22 do t[i] = 0x10FFFF end return utf8.char(table.unpack(t))"
+        ),
+        ("a coroutine a step, kept", "local t = {} while true do t[#t + 1] = coroutine.create(function() end) end"),
+        ("a closure chain", "local f = function() end while true do local g = f f = function() return g end end"),
+        ("deep recursion", "local function f() return 1 + f() end return f()"),
+        (
+            "deep recursion through a metamethod",
+            "local t = setmetatable({}, {}) getmetatable(t).__index = function(t, k) return t[k] end return t.x"
+        ),
+        ("nested coroutines", "local function f() return coroutine.wrap(f)() end return f()"),
+        ("load of a huge chunk", "return load(('x = 1 '):rep(1 << 24), 'x', 't', {})"),
+        ("a string key per step", "local t = {} local i = 0 while true do i = i + 1 t['k' .. i] = i end"),
+        ("an endless loop", "while true do end"),
+        ("an endless loop under pcall", "while true do pcall(function() while true do end end) end"),
+        ("an error handler that loops", "return xpcall(error, function() while true do end end)"),
+    ]
+
+    @Test("exhaustion is stopped by a budget", arguments: exhaustions)
+    func exhaustionIsStopped(name: String, source: String) throws {
+        let state = try makeState(limits: LuaLimits(timeout: .milliseconds(500), memoryBytes: 32 << 20))
+        let clock = ContinuousClock()
+        let started = clock.now
+        let error = failure(state, source)
+        #expect(error != nil, "\(name) was not stopped")
+        #expect(clock.now - started < .seconds(5), "\(name) took \(clock.now - started)")
+        // The state serves on.
+        #expect(try run(state, "return 1 + 1") == [.integer(2)], "\(name)")
+    }
+
     @Test func onlyTheSafeLibrariesAndClockFunctionsAreVisible() throws {
         let state = try makeState()
         let values = try run(

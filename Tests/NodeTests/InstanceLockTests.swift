@@ -13,9 +13,9 @@ struct InstanceLockTests {
     @Test func aWaiterGetsTheLockWhenItsHolderLetsGo() throws {
         let folder = TemporaryFolder()
         let path = folder.path + "/lock/web1"
-        _ = try InstanceLock.acquire(path, timeout: .seconds(1))  // makes the folder and the file
+        _ = try InstanceLock.acquire(path, timeout: .seconds(1))  // makes the folder
         // Another operation's hold: a descriptor with the lock, closed a moment later.
-        let held = open(path, O_RDWR | O_CLOEXEC)
+        let held = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         try #require(held >= 0 && flock(held, LOCK_EX | LOCK_NB) == 0)
         Thread {
             usleep(300_000)
@@ -30,7 +30,7 @@ struct InstanceLockTests {
     @Test func aHolderThatDiesLetsTheWaiterIn() throws {
         let folder = TemporaryFolder()
         let path = folder.path + "/lock/web1"
-        _ = try InstanceLock.acquire(path, timeout: .seconds(1))  // makes the folder and the file
+        _ = try InstanceLock.acquire(path, timeout: .seconds(1))  // makes the folder
         // -o: the lock is flock's own, not inherited by the command it waits for.
         let holder = try ProcessSpawn.spawn(
             ["/usr/bin/flock", "-x", "-o", path, "/bin/sleep", "5"], ProcessSpawn.Options())
@@ -59,5 +59,36 @@ struct InstanceLockTests {
             #expect(error.description.contains("another operation on this instance holds \(path)"))
         }
         withExtendedLifetime(held) {}
+    }
+
+    /// A name tried once leaves no file; a waiter that opened the file before its holder
+    /// unlinked it takes the lock on the file that is there now, so that two operations never
+    /// hold the instance at once.
+    @Test func theFileGoesWithItsHolderAndAWaiterLocksTheCurrentOne() throws {
+        let folder = TemporaryFolder()
+        let path = folder.path + "/lock/web1"
+        do {
+            _ = try InstanceLock.acquire(path, timeout: .seconds(1))
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "the lock file outlived its holder")
+
+        final class Box: @unchecked Sendable { var lock: InstanceLock? }
+        var first: InstanceLock? = try InstanceLock.acquire(path, timeout: .seconds(1))
+        let second = Box()
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            second.lock = try? InstanceLock.acquire(path, timeout: .seconds(20))
+            done.signal()
+        }.start()
+        usleep(300_000)  // the waiter has opened the first holder's file
+        withExtendedLifetime(first) {}
+        first = nil
+        #expect(done.wait(timeout: .now() + 20) == .success)
+        #expect(second.lock != nil)
+        #expect(FileManager.default.fileExists(atPath: path))
+        // The second holds the file at the path: a third is refused, not let in beside it.
+        #expect(throws: NodeError.self) { try InstanceLock.acquire(path, timeout: .milliseconds(100)) }
+        second.lock = nil
+        #expect(!FileManager.default.fileExists(atPath: path))
     }
 }

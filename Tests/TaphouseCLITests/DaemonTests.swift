@@ -70,17 +70,21 @@ struct DaemonTests {
         struct Answer {
             var status: Int
             var body: String
+            /// The `Allow` header, where there was one.
+            var allow = ""
             var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8), options: [.fragmentsAllowed]) }
             var object: [String: Any] { json as? [String: Any] ?? [:] }
         }
 
-        /// One request through curl on the daemon's socket.
+        /// One request through curl on the daemon's socket. `documented`: the request is one the
+        /// OpenAPI document describes (a route that is not there is answered, but not by it).
         func curl(
-            _ arguments: [String], method: String = "GET", body: String? = nil, headers: [String] = []
+            _ arguments: [String], method: String = "GET", body: String? = nil, headers: [String] = [],
+            documented: Bool = true
         ) throws -> Answer {
             var argv = [
                 "/usr/bin/curl", "-s", "--max-time", "300", "--unix-socket", socket, "-X", method, "-w",
-                "\n%{http_code}",
+                "\n%header{allow}\n%{http_code}",
             ]
             for header in headers { argv += ["-H", header] }
             if let body {
@@ -89,11 +93,17 @@ struct DaemonTests {
             }
             argv.append("http://taphouse" + arguments[0])
             let output = try BlockingCommand.run(argv + arguments.dropFirst(), timeout: .seconds(320))
-            let text = output.standardOutput
-            let split = text.lastIndex(of: "\n") ?? text.startIndex
-            let answer = Answer(status: Int(text[split...].dropFirst()) ?? 0, body: String(text[..<split]))
+            var text = Substring(output.standardOutput)
+            func last() -> Substring {
+                let split = text.lastIndex(of: "\n") ?? text.startIndex
+                defer { text = text[..<split] }
+                return text[split...].dropFirst()
+            }
+            let status = Int(last()) ?? 0
+            let allow = String(last())
+            let answer = Answer(status: status, body: String(text), allow: allow)
             // Status 0: curl could not connect (the daemon is starting, or was killed): no answer.
-            if answer.status > 0 { answers.withLock { $0.append((method, arguments[0], answer)) } }
+            if answer.status > 0, documented { answers.withLock { $0.append((method, arguments[0], answer)) } }
             return answer
         }
 
@@ -159,6 +169,21 @@ struct DaemonTests {
         #expect(badSpec.status == 400)
         #expect(badSpec.object["code"] as? String == "invalid-spec")
         #expect((badSpec.object["detail"] as? String)?.contains("uuid") == true, "\(badSpec.body)")
+        // What no route takes is a problem too: a path that is none a 404, a method a path does
+        // not take a 405 that says which it does.
+        let nowhere = try daemon.curl(["/v1/nothing-here"], documented: false)
+        #expect(nowhere.status == 404)
+        #expect(nowhere.object["code"] as? String == "not-found", "\(nowhere.body)")
+        let wrongMethod = try daemon.curl(["/v1/instances/web1/stop"], method: "DELETE", documented: false)
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.allow == "POST", "\(wrongMethod)")
+        #expect(wrongMethod.object["code"] as? String == "method-not-allowed", "\(wrongMethod.body)")
+        #expect(try daemon.curl(["/v1/instances"], method: "PUT", documented: false).allow == "GET, POST")
+        // A yes-or-no parameter is one or the other.
+        let vague = try daemon.curl(["/v1/instances/nosuch/cleanup?async=yes"], method: "POST")
+        #expect(vague.status == 400)
+        #expect((vague.object["detail"] as? String)?.contains("async: yes") == true, "\(vague.body)")
+        #expect(try daemon.curl(["/v1/operations/nosuch?wait=301"]).status == 400)
         let huge = try daemon.curl(
             ["/v1/instances"], method: "POST", body: "[" + String(repeating: "0,", count: 600_000) + "0]")
         #expect(huge.status == 413)
@@ -210,6 +235,14 @@ struct DaemonTests {
         #expect((followed["problem"] as? [String: Any])?["code"] as? String == "not-found")
         #expect(try daemon.curl(["/v1/operations"]).json as? [Any] != nil)
         #expect(try daemon.curl(["/v1/operations/nosuch"]).status == 404)
+        // Refusals on a name no instance has leave nothing of it: no lock file, no session to
+        // watch, no warning that it is not watched.
+        #expect(try daemon.curl(["/v1/instances/nosuch/stop"], method: "POST").status == 404)
+        #expect(
+            try daemon.curl(["/v1/instances/nosuch/finalize"], method: "POST", body: #"{"success": false}"#).status
+                == 200)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: node.state + "/lock")) ?? [] == [])
+        #expect(!daemon.log.contains("not watched"), "\(daemon.log)")
         let traced = daemon.log.split(separator: "\n").filter { $0.contains(#""request":"trail-42""#) }
         #expect(
             traced.contains { $0.contains(#""instance":"nosuch""#) && $0.contains(#""reason":"test trail""#) },
@@ -395,6 +428,12 @@ struct DaemonTests {
         let adopted = try daemon.curl(["/v1/instances/kept1"]).object
         #expect(adopted["state"] as? String == "paused")
         #expect(adopted["pid"] as? Int == pid)
+        // A refused operation leaves it as it was: paused, and watched.
+        let refused = try daemon.curl(["/v1/instances/kept1/finalize"], method: "POST", body: #"{"success": false}"#)
+        #expect(refused.status == 409, "\(refused.body)")
+        let after = try daemon.curl(["/v1/instances/kept1"]).object
+        #expect(after["state"] as? String == "paused", "\(after)")
+        #expect(after["problem"] == nil, "\(after)")
         #expect(try daemon.curl(["/v1/instances/kept1/stop"], method: "POST", body: #"{"timeout": 1}"#).status == 200)
         #expect(try daemon.curl(["/v1/instances"]).body == "[]")
         try daemon.expectDocumented()
@@ -537,7 +576,9 @@ struct DaemonTests {
 
     /// A site hook edited while its instance runs: a broken version is refused (an event, and
     /// `GET /v1/hooks` says why) and the old one keeps serving new starts; a good one serves from
-    /// then on; the running instance's NIC goes down with the version that brought it up.
+    /// then on, as do the hooks of a folder moved in whole; a daemon restarted over a broken
+    /// version refuses it too; the running instance's NIC goes down with the version that
+    /// brought it up.
     @Test(.enabled(if: TestGuest.isAvailable, "needs the test guest: \(TestGuest.unavailableReason ?? "")"))
     func anEditedHookIsCheckedFirstAndABrokenOneRefused() throws {
         let node = try InstanceLifecycleTests.Node()
@@ -596,6 +637,30 @@ struct DaemonTests {
             usleep(50_000)
             v2 = try served()
         }
+
+        // A daemon restarted over a broken version on disk refuses it, and v2, which served
+        // before the restart, serves on.
+        #expect(daemon.stop() == 0)
+        try "return { up = function(nic) end".write(toFile: hookPath, atomically: true, encoding: .utf8)
+        try daemon.start()
+        let kept = try served()
+        #expect(kept["version"] as? String == v2["version"] as? String, "\(kept)")
+        #expect(kept["refused_version"] as? String != nil, "\(kept)")
+
+        // A network folder staged elsewhere and moved in whole, as a deployment tool does: the
+        // hooks in it serve.
+        let staged = node.folder.path + "/network.staged"
+        try FileManager.default.createDirectory(atPath: staged, withIntermediateDirectories: true)
+        try hook("v3").write(toFile: staged + "/bridged.lua", atomically: true, encoding: .utf8)
+        #expect(rename(node.site + "/network", node.folder.path + "/network.old") == 0)
+        #expect(rename(staged, node.site + "/network") == 0)
+        var v3 = try served()
+        while v3["version"] as? String == v2["version"] as? String || v3["refused_version"] != nil {
+            try #require(ContinuousClock.now < deadline, "the moved-in folder's hook never served: \(daemon.log)")
+            usleep(50_000)
+            v3 = try served()
+        }
+        #expect(v3["source"] as? String == "site")
         for name in ["edit1", "edit2"] {
             #expect(
                 try daemon.curl(["/v1/instances/\(name)/stop"], method: "POST", body: #"{"timeout": 1}"#).status == 200)

@@ -65,11 +65,7 @@ struct FaultMatrixTests {
         }
 
         func taphouse(_ arguments: [String], fault: String? = nil) throws -> TaphouseBinary.Result {
-            try TaphouseBinary.run(
-                ["netns", "exec", node.ns.name, TaphouseBinary.path] + arguments
-                    + ["--state-dir", node.state, "--hooks-dir", node.site],
-                in: node.folder.path, environment: fault.map { ["TAPHOUSE_FAULT": $0] } ?? [:],
-                executable: "/usr/sbin/ip")
+            try node.taphouse(arguments, environment: fault.map { ["TAPHOUSE_FAULT": $0] } ?? [:])
         }
 
         func start() throws {
@@ -316,6 +312,157 @@ struct FaultMatrixTests {
             }
         }
         try Self.record("hooks", rows)
+    }
+
+    // MARK: - A migration's accept and finalize
+
+    /// A migration between two nodes with a fault at each step of the target's accept (the
+    /// source runs on; the target is as before, with at most the `finalize --failure` an
+    /// orchestrator sends after a failed accept) and of its finalize once the guest moved (the
+    /// guest runs fully on the target, with at most a second `finalize`).
+    @Test func aMigrationsAcceptAndFinalizeWithAFaultAtEveryStep() throws {
+        var rows: [Row] = []
+        let pair = try MigrationTests.Pair()
+        let (beforeA, beforeB) = (try pair.a.snapshot(), try pair.b.snapshot())
+        let start = { try pair.startGuest(Self.name, nics: [("bridged", "br0", nil)], guestIP: "", gateway: "") }
+        try start()
+        let info = try pair.a.taphouse(["instance", "migration-info", Self.name])
+        try #require(info.status == 0, "\(info.error)")
+        let accept = [
+            "instance", "accept", "--migration-info", pair.b.folder.write("info.json", info.output), "--listen",
+            "10.98.0.2:8102",
+        ]
+        /// What the target has that it had not before the instance (processes too), or nil.
+        func leftOnTarget() throws -> String? {
+            let after = try pair.b.snapshot()
+            let added = after.filter { !beforeB.contains($0) }
+            let gone = beforeB.filter { !after.contains($0) }
+            let processes = try TaphouseBinary.run(["netns", "pids", pair.b.ns.name], executable: "/usr/sbin/ip")
+                .output.split(separator: "\n").filter { DaemonTests.runs(pid_t($0) ?? 0) }
+            if added.isEmpty, gone.isEmpty, processes.isEmpty { return nil }
+            return "gone: \(gone); left: \(added); processes: \(processes)"
+        }
+        /// Whether the instance is listed running on `node`, its tap in br0.
+        func runs(on node: Node) throws -> Bool {
+            guard try node.taphouse(["instance", "list"]).output.hasPrefix("\(Self.name)\trunning\t") else {
+                return false
+            }
+            let tap = try String(contentsOfFile: node.state + "/nic/\(Self.name)/0", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            return try node.ns.ip(["-o", "link", "show", "dev", tap]).contains("master br0")
+        }
+
+        let points = Self.launchPoints.map { "accept." + $0 }
+        for (point, action) in points.flatMap({ [($0, "fail"), ($0, "exit")] }) + [("accept.qmp", "kill-qemu")] {
+            let result = try pair.b.taphouse(accept, environment: ["TAPHOUSE_FAULT": "\(point):\(action)"])
+            if action == "fail" {
+                #expect(result.status == 1 && result.error.contains(point), "\(point): \(result.error)")
+            }
+            var then = "-"
+            if try leftOnTarget() != nil {
+                let finalize = try pair.b.taphouse(["instance", "finalize", Self.name, "--failure"])
+                #expect(finalize.status == 0, "\(point):\(action): \(finalize.error)")
+                if finalize.status == 0 { then = "finalize --failure" }
+            }
+            for _ in 0..<50 where try leftOnTarget() != nil { usleep(100_000) }
+            let left = try leftOnTarget()
+            #expect(left == nil, "\(point):\(action): \(left ?? "")")
+            #expect(try runs(on: pair.a), "\(point):\(action): the source does not run on")
+            rows.append(
+                Row(
+                    operation: "accept", fault: "\(action) at `\(point)`", answer: Self.answer(result), then: then,
+                    after: left.map { "LEFT: " + $0 } ?? "as before, the source runs on"))
+        }
+
+        for (point, action) in ["finalize.arrived", "finalize.resumed"].flatMap({ [($0, "fail"), ($0, "exit")] }) {
+            if try !runs(on: pair.a) { try start() }
+            let info = try pair.a.taphouse(["instance", "migration-info", Self.name])
+            let accepted = try pair.b.taphouse(
+                [
+                    "instance", "accept", "--migration-info", pair.b.folder.write("info.json", info.output), "--listen",
+                    "10.98.0.2:8102",
+                ])
+            try #require(accepted.status == 0, "\(accepted.error)")
+            let migrate = try pair.a.taphouse(
+                ["instance", "migrate", Self.name, "--target", "10.98.0.2:8102", "--bandwidth", "0"])
+            try #require(migrate.status == 0, "\(migrate.error)")
+            let result = try pair.b.taphouse(
+                ["instance", "finalize", Self.name, "--success"], environment: ["TAPHOUSE_FAULT": "\(point):\(action)"])
+            var then = "-"
+            if try !runs(on: pair.b)
+                || FileManager.default.fileExists(atPath: pair.b.state + "/conf/\(Self.name).incoming")
+            {
+                let again = try pair.b.taphouse(["instance", "finalize", Self.name, "--success"])
+                #expect(again.status == 0, "\(point):\(action): \(again.error)")
+                then = again.status == 0 ? "finalize" : "finalize refused"
+            }
+            let running = try runs(on: pair.b)
+            #expect(running, "\(point):\(action): the guest does not run on the target")
+            try pair.a.expectUnchanged(since: beforeA)
+            rows.append(
+                Row(
+                    operation: "finalize", fault: "\(action) at `\(point)`", answer: Self.answer(result), then: then,
+                    after: running ? "running on the target" : "LEFT: not running"))
+            // Back to the source for the next case.
+            #expect(try pair.b.taphouse(["instance", "stop", Self.name, "--force"]).status == 0)
+            #expect(try leftOnTarget() == nil)
+        }
+        try Self.record("migration", rows)
+    }
+
+    // MARK: - The daemon killed at every step
+
+    /// The daemon killed (SIGKILL, through the seam) at each step of a start, stop and reboot it
+    /// runs, and started again: it settles what it finds before it serves (a start cut short
+    /// rolled back, a qemu that died with it cleaned up and listed crashed), so that the node is
+    /// as before, or the instance runs fully, with at most a cleanup through the API after.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs curl"))
+    func theDaemonKilledAtEveryStepAndRestarted() throws {
+        var rows: [Row] = []
+        let cases: [(operation: String, point: String)] =
+            ["start.begin", "start.saved"].map { ("start", $0) } + Self.launchPoints.map { ("start", "start." + $0) }
+            + [
+                ("stop", "stop.halted"), ("stop", "stop.down"), ("reboot", "reboot.halted"),
+                ("reboot", "reboot.down"), ("reboot", "reboot.spawned"), ("reboot", "reboot.resumed"),
+            ]
+        for (operation, point) in cases {
+            let bench = try Bench()
+            if operation != "start" { try bench.start() }
+            let daemon = try DaemonTests.Daemon(
+                bench.node, environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TAPHOUSE_FAULT=\(point):exit"])
+            bench.daemon = daemon.pid
+            let answer: DaemonTests.Daemon.Answer
+            switch operation {
+            case "start":
+                answer = try daemon.curl(
+                    ["/v1/instances?paused=true"], method: "POST",
+                    body: try String(contentsOfFile: bench.spec, encoding: .utf8))
+            default:
+                answer = try daemon.curl(
+                    ["/v1/instances/\(Self.name)/\(operation)"], method: "POST", body: #"{"timeout": 1, "force": true}"#
+                )
+            }
+            #expect(answer.status == 0, "\(point): the daemon answered \(answer.status) \(answer.body)")
+            var status: Int32 = 0
+            waitpid(daemon.pid, &status, 0)
+            daemon.environment = nil
+            try daemon.start()
+            bench.daemon = daemon.pid
+            // The daemon settles what it finds before it serves; the one step after is a cleanup
+            // through it (of a qemu that died with it, listed crashed).
+            let (then, after) = try bench.outcome {
+                let cleanup = try daemon.curl(["/v1/instances/\(Self.name)/cleanup"], method: "POST")
+                return cleanup.status == 200 ? "cleanup" : nil
+            }
+            #expect(!after.hasPrefix("LEFT"), "\(point): \(after)\n\(daemon.log)")
+            rows.append(
+                Row(
+                    operation: operation, fault: "daemon killed at `\(point)`",
+                    answer: answer.status == 0 ? "connection lost" : "\(answer.status)",
+                    then: "daemon restarted" + (then == "-" ? "" : ", " + then), after: after))
+            daemon.stop()
+        }
+        try Self.record("daemon", rows)
     }
 
     // MARK: - The document

@@ -287,6 +287,35 @@ def _ensure_instance(why: str) -> None:
     raise RuntimeError(f"apifuzz: could not have {INSTANCE} running paused again")
 
 
+def remove_others(why: str) -> None:
+    """Takes down every instance but the one the run keeps: a request the document allows may
+    start one (a spec schemathesis made up that the daemon takes is a real start, and so is an
+    accept), and a stop or reboot of it later would wait out its guest (a made-up one has no
+    ACPI to answer a powerdown)."""
+    try:
+        listed = _api("GET", "/v1/instances")
+        names = [i["name"] for i in listed.json()] if listed.status_code == 200 else []
+    except (requests.RequestException, ValueError, KeyError, TypeError):
+        return
+    for name in names:
+        if name == INSTANCE:
+            continue
+        _say(f"{why} left {name}: it is taken down")
+        counts["removed_others"] = counts.get("removed_others", 0) + 1
+        try:
+            with open(os.path.join(STATE_DIR, "pid", name)) as f:
+                os.kill(int(f.read().strip()), signal.SIGKILL)
+        except (FileNotFoundError, ValueError, ProcessLookupError):
+            pass
+        try:
+            _api("POST", f"/v1/instances/{name}/stop", json={"force": True, "timeout": 0})
+            _api("POST", f"/v1/instances/{name}/cleanup")
+        except requests.RequestException:
+            pass
+    if len(names) > (1 if INSTANCE in names else 0):
+        settle()
+
+
 # --- aiming -------------------------------------------------------------------------------------
 
 _validators: dict[str, Any] = {}
@@ -400,6 +429,8 @@ def after_call(context, case, response):
                 _unreported.append(change)
         if _on_instance(case):
             ensure_instance(f"{summary} -> {answer}")
+        if 200 <= status < 300 and case.method in ("POST", "PUT", "PATCH", "DELETE"):
+            remove_others(f"{summary} -> {answer}")
         if COUNTS_FILE:
             with open(COUNTS_FILE, "w") as f:
                 json.dump(counts, f)
