@@ -13,7 +13,7 @@ kinds=("$@")
 for kind in "${kinds[@]}"; do
     case $kind in
         thread) filter='QMPTests|DaemonTests|InstanceRegistry|EventHub' ;;
-        address) filter='LuaKitTests|QEMUTests|HooksTests|FuzzCorpusTests' ;;
+        address) filter='LuaKitTests|QEMUTests|HooksTests|FuzzRegressionTests' ;;
         *) echo "sanitize: $kind is not thread or address" >&2; exit 2 ;;
     esac
     build=.build-$kind

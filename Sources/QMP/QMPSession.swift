@@ -93,6 +93,8 @@ public final class QMPSession: @unchecked Sendable {
         do throws(QMPError) {
             writing.lock()
             defer { writing.unlock() }
+            // The reader released the descriptor (qemu went) after the check above.
+            guard socket.isOpen else { throw QMPError(.closed, "QMP session on \(path) ended", command: command) }
             guard try socket.write(request, until: deadline) else {
                 // Part of a request may be out: nothing written after it would be read right.
                 socket.shutdown()
@@ -129,12 +131,14 @@ public final class QMPSession: @unchecked Sendable {
     /// socket is closed, which lets qemu greet the next client. Returns once the reader is done,
     /// or at once when the handler itself calls it.
     public func close() {
+        // The shutdown under the lock the reader releases the descriptor under: never one that
+        // was released (and perhaps given to another file) meanwhile.
         let reader = state.withLock {
             closing = true
             state.broadcast()
+            socket.shutdown()
             return self.reader
         }
-        socket.shutdown()
         if let reader, pthread_equal(reader, pthread_self()) != 0 { return }
         done.wait()
         done.signal()  // a second close returns at once
@@ -143,7 +147,9 @@ public final class QMPSession: @unchecked Sendable {
     private func read(_ lines: LineBuffer, _ queued: [QMPEvent], _ handler: @Sendable (Update) -> Void) {
         state.withLock { reader = pthread_self() }
         defer {
-            socket.close()
+            // Released under both locks: a command being written and a close's shutdown hold
+            // one of them, so neither meets a descriptor released under it.
+            writing.withLock { state.withLock { socket.close() } }
             done.signal()
         }
         var lines = lines

@@ -78,7 +78,7 @@ struct SandboxHoleTests {
             state, "local s = ('x'):rep(1 << 20) local t = {} for i = 1, 1000 do t[i] = s end return t")
         #expect(error?.code == .conversion)
         #expect(error?.message.contains("bytes to copy to Swift") == true, "\(String(describing: error))")
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - start < Self.notStopped)
     }
 
     @Test func aTableThatSharesItsChildrenIsRefusedNotCopiedExponentially() throws {
@@ -88,7 +88,7 @@ struct SandboxHoleTests {
         let error = failure(
             state, "local t = { 1 } for i = 1, 30 do t = { t, t } end return t")
         #expect(error?.code == .conversion, "\(String(describing: error))")
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - start < Self.notStopped)
     }
 
     @Test func anArgumentOfTheWrongTypeIsRefusedBeforeItIsCopied() throws {
@@ -111,7 +111,7 @@ struct SandboxHoleTests {
             error?.message.hasSuffix("bad argument #1 to 'test.strings.length' (string expected, got table)") == true,
             "\(String(describing: error))")
         #expect(ran)
-        #expect(clock.now - start < .seconds(1))
+        #expect(clock.now - start < Self.notStopped)
     }
 
     @Test func printAndWarnAreCutAtTheCallsOutputBudgetWithANote() throws {
@@ -159,6 +159,11 @@ struct SandboxHoleTests {
         #expect(recorder.lines == [.warning("a\u{0}bc1")])
     }
 
+    /// Longer than any of these calls takes once a budget stops it, on any machine and under the
+    /// sanitizers (not a speed goal: the budget's error code says it was stopped): only one that
+    /// was not stopped (they ran until killed, or for minutes) gets there.
+    static let notStopped = Duration.seconds(30)
+
     /// The C calls that ran until killed at 15 s under a 500 ms budget.
     static let unboundedCalls: [(String, String)] = [
         ("a backtracking pattern", "return string.find(('a'):rep(40000), ('a*'):rep(12) .. 'b')"),
@@ -185,7 +190,7 @@ struct SandboxHoleTests {
         let start = clock.now
         let error = failure(state, source)
         #expect(error?.code == .timeout, "\(name): \(String(describing: error))")
-        #expect(clock.now - start < .seconds(2), "\(name)")
+        #expect(clock.now - start < Self.notStopped, "\(name)")
     }
 
     @Test func repOfNothingReturnsAtOnce() throws {
