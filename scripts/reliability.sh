@@ -21,6 +21,4 @@ step "API fuzzing, 20 examples an operation, seed 1"
 bash scripts/apifuzz.sh --examples 20 --seed 1
 step "the address sanitizer"
 bash scripts/sanitize.sh address
-step "the thread sanitizer"
-bash scripts/sanitize.sh thread
 step "done"

@@ -82,8 +82,12 @@ final class HookMirror: @unchecked Sendable {
         // Modules first: a hook's check loads what it requires from the live folder.
         for file in files.filter({ $0.hasPrefix("lua/") }) + files.filter({ !$0.hasPrefix("lua/") }) {
             let text = FileManager.default.contents(atPath: site + "/" + file) ?? Data()
-            if let served = FileManager.default.contents(atPath: live + "/" + file), served == text { continue }
+            // Checked even where it is the version served: what served before may not load now
+            // (a module it requires changed, or an older taphouse served it unchecked).
             if let problem = candidateProblem(file, text) {
+                if FileManager.default.contents(atPath: live + "/" + file) == text {
+                    try? FileManager.default.removeItem(atPath: live + "/" + file)
+                }
                 lock.withLock { refused[file] = (NetworkHookRunner.version(Array(text)), problem) }
                 onEvent(
                     DaemonEvent(
