@@ -18,6 +18,9 @@
 #   guest.mac=MAC             optional; the NIC with that MAC, else eth0
 #   guest.poweroff=N          optional; poweroff -f after N seconds (qemu -no-reboot then exits)
 #   guest.shell=1             optional; then a shell on the console (after the NIC, if any)
+#   guest.hotplug=MAC,ADDR/PREFIX  optional, repeatable; the NIC with MAC gets ADDR whenever it
+#                             appears (a hot-added NIC): `GUEST-HOTPLUG nic=NAME mac=MAC ip=...`,
+#                             and `GUEST-UNPLUG nic=NAME mac=MAC` when it goes
 # Console markers: `GUEST-READY ip=ADDR/PREFIX mac=MAC nic=NAME` once the NIC is configured
 # and httpd listens on port 80 (/cgi-bin/disk reads the first sector of /dev/vda, ?write=WORD
 # writes it); `GUEST-SHELL` when the console shell starts; `GUEST-ERROR reason` when it cannot
@@ -147,20 +150,34 @@ done
 printf 'taphouse test guest\n' >"$root/www/index.html"
 chmod 0644 "$root/www/index.html"
 # /cgi-bin/disk: the first disk's first sector, as the disk holds it (the guest's cache dropped
-# first); ?write=WORD writes WORD there and syncs it. For tests of disks that move.
+# first); ?write=WORD writes WORD there and syncs it. For tests of disks that move. ?dev=vdb (and
+# ?dev=vdb&write=WORD) does the same on another virtio disk, for tests of disks hot-added.
 mkdir -p "$root/www/cgi-bin"
 cat >"$root/www/cgi-bin/disk" <<'CGI'
 #!/bin/sh
 printf 'Content-Type: text/plain\r\n\r\n'
-[ -b /dev/vda ] || { echo "no /dev/vda"; exit 0; }
-case "$QUERY_STRING" in
+dev=vda
+query=$QUERY_STRING
+case "$query" in
+    dev=*)
+        dev=${query#dev=}
+        dev=${dev%%&*}
+        query=${query#dev=$dev}
+        query=${query#&} ;;
+esac
+case "$dev" in
+    vd[a-z]) ;;
+    *) echo "no such disk $dev"; exit 0 ;;
+esac
+[ -b /dev/$dev ] || { echo "no /dev/$dev"; exit 0; }
+case "$query" in
     write=*)
-        printf '%s\n' "${QUERY_STRING#write=}" | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null
+        printf '%s\n' "${query#write=}" | dd of=/dev/$dev bs=512 count=1 conv=sync,fsync 2>/dev/null
         echo "written" ;;
     *)
         sync
         echo 3 >/proc/sys/vm/drop_caches
-        dd if=/dev/vda bs=512 count=1 2>/dev/null | head -n 1 ;;
+        dd if=/dev/$dev bs=512 count=1 2>/dev/null | head -n 1 ;;
 esac
 CGI
 chmod 0755 "$root/www/cgi-bin/disk"
@@ -185,9 +202,10 @@ for module in ${modules[*]}; do
     insmod /lib/modules/\$module.ko || echo "insmod \$module failed"
 done
 
-ip_cidr= gw= mac= poweroff= shell=
+ip_cidr= gw= mac= poweroff= shell= hotplug=
 for word in \$(cat /proc/cmdline); do
     case \$word in
+        guest.hotplug=*) hotplug="\$hotplug \${word#guest.hotplug=}" ;;
         guest.ip=*) ip_cidr=\${word#guest.ip=} ;;
         guest.gw=*) gw=\${word#guest.gw=} ;;
         guest.mac=*) mac=\$(echo "\${word#guest.mac=}" | tr A-F a-f) ;;
@@ -233,6 +251,30 @@ fi
 httpd -p 80 -h /www || fail "httpd"
 
 echo "GUEST-READY ip=\$ip_cidr mac=\$(cat /sys/class/net/\$nic/address) nic=\$nic"
+
+# guest.hotplug=MAC,ADDR/PREFIX: the NIC with that MAC is configured whenever it is there (at
+# boot, or hot-added later), and said so; its going is said too.
+for entry in \$hotplug; do
+    (
+        hmac=\$(echo "\${entry%%,*}" | tr A-F a-f)
+        hip=\${entry#*,}
+        up=
+        while :; do
+            dev=
+            for path in /sys/class/net/*; do
+                [ "\$(cat "\$path/address" 2>/dev/null)" = "\$hmac" ] && dev=\${path##*/}
+            done
+            if [ -n "\$dev" ] && [ -z "\$up" ]; then
+                ip link set "\$dev" up && ip addr add "\$hip" dev "\$dev" &&
+                    echo "GUEST-HOTPLUG nic=\$dev mac=\$hmac ip=\$hip" && up=\$dev
+            elif [ -z "\$dev" ] && [ -n "\$up" ]; then
+                echo "GUEST-UNPLUG nic=\$up mac=\$hmac"
+                up=
+            fi
+            usleep 200000
+        done
+    ) &
+done
 if [ -n "\$shell" ]; then
     echo "GUEST-SHELL"
     while :; do sh; done

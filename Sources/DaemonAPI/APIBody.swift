@@ -41,6 +41,40 @@ public enum APIBody {
         }
     }
 
+    /// The NIC to hot-plug a body holds; a 400 naming the field where it does not read.
+    public static func nic(_ bytes: [UInt8], path: String) throws(Problem) -> NICSpec {
+        do {
+            return try InstanceSpec.parseNIC(json: Data(bytes))
+        } catch {
+            throw Problem(
+                status: 400, code: "invalid-spec", title: "the NIC is not valid", detail: "\(error)", path: path)
+        }
+    }
+
+    /// The disk to hot-plug a body holds; a 400 naming the field where it does not read.
+    public static func disk(_ bytes: [UInt8], path: String) throws(Problem) -> DiskSpec {
+        do {
+            return try InstanceSpec.parseDisk(json: Data(bytes))
+        } catch {
+            throw Problem(
+                status: 400, code: "invalid-spec", title: "the disk is not valid", detail: "\(error)", path: path)
+        }
+    }
+
+    /// A number of seconds a query parameter gives, read as ``duration(_:field:fallback:most:path:)``
+    /// reads one from a body; one that is no number is refused, naming it.
+    public static func duration(
+        query text: String?, field: String, fallback: Double, path: String
+    ) throws(Problem) -> Duration {
+        guard let text else { return try duration(nil, field: field, fallback: fallback, path: path) }
+        guard let seconds = Double(text), seconds.isFinite else {
+            throw Problem(
+                status: 400, code: "bad-request", title: "\(field) is not a number",
+                detail: "\(field): \(text) is not a number of seconds", path: path)
+        }
+        return try duration(seconds, field: field, fallback: fallback, path: path)
+    }
+
     /// A number of seconds a request gives (a timeout, a wait), or `fallback` where it gives
     /// none: one that is negative or beyond `most` (a day unless said) is refused, naming the
     /// field, rather than trapping on its conversion to a duration.

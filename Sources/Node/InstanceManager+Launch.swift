@@ -92,9 +92,7 @@ extension InstanceManager {
         do {
             for (index, nic) in runtime.nics.enumerated() {
                 step = "opening the tap of NIC \(index)"
-                let virtio = nic.hvinfo?.driver.hasPrefix("virtio-net") ?? false
-                let tap = try Tap.create(
-                    vnetHeader: true, queues: virtio ? runtime.hvparams.int("virtio_net_queues") : 1)
+                let tap = try Tap.create(vnetHeader: true, queues: runtime.queues(nic))
                 taps.append(tap)
                 try write(Array((tap.name + "\n").utf8), to: files.nicFile(index), &rollback)
             }

@@ -97,15 +97,7 @@ public final class InstanceManager {
         guard exists(files) else {
             throw InstanceError(.notFound, name, "reboot", step: "finding it", "no such instance")
         }
-        guard let data = FileManager.default.contents(atPath: files.runtime) else {
-            throw InstanceError(.state, name, "reboot", step: "reading the runtime", "no runtime at \(files.runtime)")
-        }
-        let runtime: QemuRuntime
-        do {
-            runtime = try QemuRuntime.load(data, name: files.runtime).runtime
-        } catch {
-            throw InstanceError(.state, name, "reboot", step: "reading the runtime", error.description)
-        }
+        let runtime = try savedRuntime(files, "reboot")
         let tags = savedTags(files)
         try halt(files, force: false, timeout: timeout, "reboot")
         try FaultPoint.reach("reboot.halted", files)
@@ -204,6 +196,9 @@ public final class InstanceManager {
             return InstanceInfo.NIC(
                 index: index, tap: tapName(files, index), mode: nic?.mode, link: nic?.link, mac: nic?.mac,
                 hook: hook, hookVersion: version)
+        }
+        info.disks = (runtime?.disks ?? []).enumerated().map { index, disk in
+            InstanceInfo.Disk(index: index, device: disk.hvinfo?.id, path: disk.path, uri: disk.uri, mode: disk.mode)
         }
         guard let qemu = QemuProcess.find(pidFile: files.pidFile) else { return info }
         info.pid = qemu.pid

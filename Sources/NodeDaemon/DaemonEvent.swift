@@ -5,7 +5,8 @@ import Node
 /// hooks were reloaded or a new version refused. `id` orders them; a client that reconnects with
 /// `Last-Event-ID` is sent what it missed from the hub's history.
 struct DaemonEvent: Sendable, Codable, Equatable {
-    /// `instance-state`, `hook`, `migration`, `hooks-reloaded`, `hooks-refused`, `warning`.
+    /// `instance-state`, `hook`, `migration`, `nic-added`, `nic-removed`, `disk-added`,
+    /// `disk-removed`, `hooks-reloaded`, `hooks-refused`, `warning`.
     var kind: String
     var id: Int = 0
     /// When the daemon published it (seconds since the epoch).

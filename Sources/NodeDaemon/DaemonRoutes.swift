@@ -83,6 +83,54 @@ struct DaemonRoutes: Sendable {
             }
         }
 
+        // Hot-plug.
+        router.post("/v1/instances/{name}/nics") { request, context in
+            await Self.answer(request) {
+                let name = try Self.name(context)
+                let nic = try APIBody.nic(try await Self.body(request), path: request.uri.path)
+                let reason = request.uri.queryParameters.get("reason").map { String($0) }
+                return try await operate(request, "nic-add", name, reason: reason) {
+                    let added = try await registry.addNIC(name, nic, reason: reason)
+                    let answer: JSONValue = .object([
+                        "index": .int(Int64(added.index)), "interface": .string(added.interface),
+                        "nic": QemuRuntime.json(nic: added.nic),
+                    ])
+                    return (.created, answer)
+                }
+            }
+        }
+        router.delete("/v1/instances/{name}/nics/{index}") { request, context in
+            await Self.answer(request) {
+                let (name, index, timeout, reason) = try Self.removal(request, context)
+                return try await operate(request, "nic-remove", name, reason: reason) {
+                    let removed = try await registry.removeNIC(name, index: index, timeout: timeout, reason: reason)
+                    return (.ok, JSONValue.object(["removed": QemuRuntime.json(nic: removed)]))
+                }
+            }
+        }
+        router.post("/v1/instances/{name}/disks") { request, context in
+            await Self.answer(request) {
+                let name = try Self.name(context)
+                let disk = try APIBody.disk(try await Self.body(request), path: request.uri.path)
+                let reason = request.uri.queryParameters.get("reason").map { String($0) }
+                return try await operate(request, "disk-add", name, reason: reason) {
+                    let added = try await registry.addDisk(name, disk, reason: reason)
+                    return (
+                        .created, JSONValue.object(["index": .int(Int64(added.index)), "disk": Self.json(added.disk)])
+                    )
+                }
+            }
+        }
+        router.delete("/v1/instances/{name}/disks/{index}") { request, context in
+            await Self.answer(request) {
+                let (name, index, timeout, reason) = try Self.removal(request, context)
+                return try await operate(request, "disk-remove", name, reason: reason) {
+                    let removed = try await registry.removeDisk(name, index: index, timeout: timeout, reason: reason)
+                    return (.ok, JSONValue.object(["removed": Self.json(removed)]))
+                }
+            }
+        }
+
         // Migration. These routes stay in this function: from an extension in a file of their
         // own, Swift 6.3.1's release build crashed (LLVM, splitting this function's closures).
         router.get("/v1/instances/{name}/migration-info") { request, context in
@@ -271,6 +319,31 @@ struct DaemonRoutes: Sendable {
                 status: 400, code: "bad-request", title: "\(name) is neither true nor false",
                 detail: "\(name): \(value) is neither true nor false", path: request.uri.path)
         }
+    }
+
+    /// What a hot-remove route reads: the instance, the device's index, how long the guest has
+    /// to let it go (`timeout`, 60 s unless said) and the reason.
+    static func removal(
+        _ request: Request, _ context: BasicRequestContext
+    ) throws -> (name: String, index: Int, timeout: Duration, reason: String?) {
+        let name = try Self.name(context)
+        guard let text = context.parameters.get("index"), let index = Int(text), index >= 0 else {
+            throw Problem(
+                status: 400, code: "bad-request", title: "not an index",
+                detail: "index: \(context.parameters.get("index") ?? "") is not a number from 0", path: request.uri.path
+            )
+        }
+        let timeout = try APIBody.duration(
+            query: request.uri.queryParameters.get("timeout"), field: "timeout", fallback: 60, path: request.uri.path)
+        return (name, index, timeout, request.uri.queryParameters.get("reason").map { String($0) })
+    }
+
+    /// A disk as the hot-plug routes answer it: as the runtime has it, with its path and URI.
+    static func json(_ disk: DiskSpec) -> JSONValue {
+        var object = QemuRuntime.json(disk: disk).objectValue ?? [:]
+        object["path"] = .string(disk.path)
+        object["uri"] = disk.uri.map { .string($0) } ?? .null
+        return .object(object)
     }
 
     /// The instance spec a body holds; a 400 naming the field where it does not read.

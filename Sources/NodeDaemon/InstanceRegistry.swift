@@ -123,6 +123,56 @@ actor InstanceRegistry {
         try await run(name, "console", reason: nil) { try $0.console(name, command: command) }
     }
 
+    func addNIC(
+        _ name: String, _ nic: NICSpec, reason: String?
+    ) async throws(InstanceError) -> (index: Int, nic: NICSpec, interface: String) {
+        try await hotplug(name, "nic-add", event: "nic-added", reason: reason) {
+            try $0.addNIC(name, nic)
+        } said: {
+            "NIC \($0.index) (\($0.interface), \($0.nic.hvinfo?.id ?? "?")) added"
+        }
+    }
+
+    func removeNIC(
+        _ name: String, index: Int, timeout: Duration, reason: String?
+    ) async throws(InstanceError) -> NICSpec {
+        try await hotplug(name, "nic-remove", event: "nic-removed", reason: reason) {
+            try $0.removeNIC(name, index: index, timeout: timeout)
+        } said: {
+            "NIC \(index) (\($0.hvinfo?.id ?? "?")) removed"
+        }
+    }
+
+    func addDisk(
+        _ name: String, _ disk: DiskSpec, reason: String?
+    ) async throws(InstanceError) -> (index: Int, disk: DiskSpec) {
+        try await hotplug(name, "disk-add", event: "disk-added", reason: reason) {
+            try await $0.addDisk(name, disk)
+        } said: {
+            "disk \($0.index) (\($0.disk.hvinfo?.id ?? "?"), \($0.disk.path)) added"
+        }
+    }
+
+    func removeDisk(
+        _ name: String, index: Int, timeout: Duration, reason: String?
+    ) async throws(InstanceError) -> DiskSpec {
+        try await hotplug(name, "disk-remove", event: "disk-removed", reason: reason) {
+            try $0.removeDisk(name, index: index, timeout: timeout)
+        } said: {
+            "disk \(index) (\($0.hvinfo?.id ?? "?"), \($0.path)) removed"
+        }
+    }
+
+    /// A hot-plug operation, and its event (`event`, with what `said` makes of its result).
+    private func hotplug<T: Sendable>(
+        _ name: String, _ operation: String, event: String, reason: String?,
+        _ body: @escaping @Sendable (InstanceManager) async throws -> T, said: (T) -> String
+    ) async throws(InstanceError) -> T {
+        let result = try await run(name, operation, reason: reason, body)
+        events.publish(DaemonEvent(kind: event, instance: name, trail: reason, message: said(result)))
+        return result
+    }
+
     /// What a start of `spec` would run; nothing runs.
     func plan(_ spec: InstanceSpec) async throws(InstanceError) -> (plan: QemuPlan, features: QemuFeatures) {
         let shared = shared

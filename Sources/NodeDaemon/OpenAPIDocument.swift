@@ -70,6 +70,54 @@ enum OpenAPIDocument {
                   "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
                   "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"}}}
             },
+            "/v1/instances/{name}/nics": {
+              "post": {"operationId": "addNIC", "summary": "Hot-add a NIC to the running instance: a tap, its up hook, then qemu's netdev and device on the lowest free PCI slot; the runtime keeps it. A failure undoes every step.",
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}, {"$ref": "#/components/parameters/Reason"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NIC"}}}},
+                "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
+                  "202": {"$ref": "#/components/responses/Accepted"},
+                  "201": {"description": "Added: its index, its tap, the NIC as placed (hvinfo).", "content": {"application/json": {"schema": {"type": "object", "required": ["index", "interface", "nic"], "properties": {"index": {"type": "integer", "minimum": 0}, "interface": {"type": "string"}, "nic": {"type": "object"}}}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                  "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
+                  "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/instances/{name}/nics/{index}": {
+              "delete": {"operationId": "removeNIC", "summary": "Hot-remove a NIC: device_del and the guest's DEVICE_DELETED, netdev_del, its down hook, its tap and files; the NICs after it move up one. A guest that does not release it within the timeout keeps it (504), nothing else changed.",
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}, {"$ref": "#/components/parameters/Reason"},
+                  {"$ref": "#/components/parameters/Index"}, {"$ref": "#/components/parameters/UnplugTimeout"}],
+                "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
+                  "202": {"$ref": "#/components/responses/Accepted"},
+                  "200": {"description": "Removed.", "content": {"application/json": {"schema": {"type": "object", "required": ["removed"], "properties": {"removed": {"type": "object"}}}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                  "409": {"$ref": "#/components/responses/Problem"}, "500": {"$ref": "#/components/responses/Problem"},
+                  "502": {"$ref": "#/components/responses/Problem"}, "504": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/instances/{name}/disks": {
+              "post": {"operationId": "addDisk", "summary": "Hot-add a disk to the running instance: its file opened by the node and passed to qemu (add-fd), blockdev-add, device_add on the lowest free PCI slot (or SCSI id); the runtime keeps it. A failure undoes every step.",
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}, {"$ref": "#/components/parameters/Reason"}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Disk"}}}},
+                "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
+                  "202": {"$ref": "#/components/responses/Accepted"},
+                  "201": {"description": "Added: its index and the disk as placed (hvinfo).", "content": {"application/json": {"schema": {"type": "object", "required": ["index", "disk"], "properties": {"index": {"type": "integer", "minimum": 0}, "disk": {"type": "object"}}}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                  "409": {"$ref": "#/components/responses/Problem"}, "413": {"$ref": "#/components/responses/Problem"},
+                  "500": {"$ref": "#/components/responses/Problem"}, "502": {"$ref": "#/components/responses/Problem"}}}
+            },
+            "/v1/instances/{name}/disks/{index}": {
+              "delete": {"operationId": "removeDisk", "summary": "Hot-remove a disk: device_del and the guest's DEVICE_DELETED, blockdev-del; the disks after it move up one. A guest that does not release it within the timeout keeps it (504), nothing else changed.",
+                "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}, {"$ref": "#/components/parameters/Reason"},
+                  {"$ref": "#/components/parameters/Index"}, {"$ref": "#/components/parameters/UnplugTimeout"}],
+                "responses": {
+                  "401": {"$ref": "#/components/responses/Problem"},
+                  "202": {"$ref": "#/components/responses/Accepted"},
+                  "200": {"description": "Removed.", "content": {"application/json": {"schema": {"type": "object", "required": ["removed"], "properties": {"removed": {"type": "object"}}}}}},
+                  "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"},
+                  "409": {"$ref": "#/components/responses/Problem"}, "500": {"$ref": "#/components/responses/Problem"},
+                  "502": {"$ref": "#/components/responses/Problem"}, "504": {"$ref": "#/components/responses/Problem"}}}
+            },
             "/v1/instances/{name}/cleanup": {
               "post": {"operationId": "cleanupInstance", "summary": "Clear what a dead instance left (journals undone, files removed); refuses a live one.",
                 "parameters": [{"$ref": "#/components/parameters/Name"}, {"$ref": "#/components/parameters/Async"}],
@@ -205,6 +253,9 @@ enum OpenAPIDocument {
             },
             "parameters": {
               "Name": {"name": "name", "in": "path", "required": true, "description": "The instance: a host name (RFC 1123); another is refused with 400.", "schema": {"$ref": "#/components/schemas/HostName"}},
+              "Index": {"name": "index", "in": "path", "required": true, "description": "The device's index among the instance's NICs (or disks), 0 the first.", "schema": {"type": "integer", "minimum": 0}},
+              "UnplugTimeout": {"name": "timeout", "in": "query", "description": "Seconds to wait for the guest to release the device (default 60).", "schema": {"type": "number", "minimum": 0, "maximum": 86400}},
+              "Reason": {"name": "reason", "in": "query", "schema": {"type": "string"}, "description": "Why, for the log and the events (the operation's trail)."},
               "Async": {"name": "async", "in": "query", "schema": {"type": "string", "enum": ["true", "false"]}, "description": "Answer at once with 202 and an operation to follow, instead of at the end."}
             },
             "responses": {
@@ -214,6 +265,11 @@ enum OpenAPIDocument {
             },
             "schemas": {
               "HostName": {"type": "string", "minLength": 1, "maxLength": 253, "pattern": "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?([.][A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"},
+              "NIC": {"type": "object", "required": ["mac"],
+                "description": "A NIC as an instance spec has it (Ganeti's serialized NIC). A NIC to hot-add may leave out its uuid: one is made.",
+                "properties": {"mac": {"type": "string"}, "uuid": {"type": "string"}, "ip": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}, "network": {"type": ["string", "null"]}, "netinfo": {"type": ["object", "null"]}, "nicparams": {"type": ["object", "null"], "properties": {"mode": {"type": ["string", "null"], "enum": ["bridged", "routed", "openvswitch", "ext", null]}, "link": {"type": ["string", "null"]}, "vlan": {"type": ["string", "null"]}}}}},
+              "Disk": {"type": "object", "required": ["uuid", "path"], "description": "A disk as an instance spec has it (Ganeti's serialized Disk, with the path the node reaches it at).",
+                "properties": {"uuid": {"type": "string"}, "path": {"type": "string"}, "mode": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}, "size": {"type": ["integer", "null"]}, "dev_type": {"type": ["string", "null"]}, "uri": {"type": ["string", "null"]}}},
               "InstanceSpec": {"type": "object", "required": ["name", "uuid"],
                 "description": "An instance in the shape of Ganeti's serialized Instance (docs: the spec format). Optional members may be null; a member not listed here is refused, but for Ganeti's bookkeeping (os, osparams, admin_state, ctime, ...), which is ignored.",
                 "properties": {
@@ -222,8 +278,8 @@ enum OpenAPIDocument {
                   "hypervisor": {"type": ["string", "null"], "enum": ["kvm", null]},
                   "hvparams": {"type": ["object", "null"], "description": "Ganeti's KVM hvparams, by their names."},
                   "beparams": {"type": ["object", "null"], "properties": {"memory": {"type": ["integer", "null"]}, "maxmem": {"type": ["integer", "null"]}, "minmem": {"type": ["integer", "null"]}, "vcpus": {"type": ["integer", "null"]}, "auto_balance": {"type": ["boolean", "null"]}, "always_failover": {"type": ["boolean", "null"]}, "spindle_use": {"type": ["integer", "null"]}}},
-                  "nics": {"type": ["array", "null"], "items": {"type": "object", "required": ["mac", "uuid"], "properties": {"mac": {"type": "string"}, "uuid": {"type": "string"}, "ip": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}, "network": {"type": ["string", "null"]}, "netinfo": {"type": ["object", "null"]}, "nicparams": {"type": ["object", "null"], "properties": {"mode": {"type": ["string", "null"], "enum": ["bridged", "routed", "openvswitch", "ext", null]}, "link": {"type": ["string", "null"]}, "vlan": {"type": ["string", "null"]}}}}}},
-                  "disks": {"type": ["array", "null"], "items": {"type": "object", "required": ["uuid", "path"], "properties": {"uuid": {"type": "string"}, "path": {"type": "string"}, "mode": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}, "size": {"type": ["integer", "null"]}, "dev_type": {"type": ["string", "null"]}, "uri": {"type": ["string", "null"]}}}},
+                  "nics": {"type": ["array", "null"], "items": {"allOf": [{"$ref": "#/components/schemas/NIC"}, {"required": ["uuid"]}]}},
+                  "disks": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/Disk"}},
                   "tags": {"type": ["array", "null"], "items": {"type": "string"}},
                   "network_port": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535},
                   "primary_node": {"anyOf": [{"$ref": "#/components/schemas/HostName"}, {"type": "null"}]},
@@ -240,7 +296,9 @@ enum OpenAPIDocument {
                   "problem": {"type": "string"},
                   "nics": {"type": "array", "items": {"type": "object", "required": ["index"],
                     "properties": {"index": {"type": "integer"}, "tap": {"type": "string"}, "mode": {"type": "string"},
-                      "link": {"type": "string"}, "mac": {"type": "string"}, "hook": {"type": "string"}, "hook_version": {"type": "string"}}}}}},
+                      "link": {"type": "string"}, "mac": {"type": "string"}, "hook": {"type": "string"}, "hook_version": {"type": "string"}}}},
+                  "disks": {"type": "array", "items": {"type": "object", "required": ["index", "path", "mode"],
+                    "properties": {"index": {"type": "integer"}, "device": {"type": "string"}, "path": {"type": "string"}, "uri": {"type": "string"}, "mode": {"type": "string"}}}}}},
               "Hook": {"type": "object", "required": ["file", "source", "version"],
                 "properties": {"file": {"type": "string"}, "source": {"type": "string", "enum": ["site", "builtin"]},
                   "version": {"type": "string"}, "refused_version": {"type": "string"}, "error": {"type": "string"}}},

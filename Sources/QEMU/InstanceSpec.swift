@@ -119,10 +119,21 @@ public struct InstanceSpec: Sendable, Hashable {
         return be
     }
 
-    static func parseNIC(_ json: JSONValue, path: String) throws(SpecError) -> NICSpec {
+    /// A NIC to hot-plug, as a spec's NIC reads (its `uuid` may be left out: one is made).
+    public static func parseNIC(json text: some DataProtocol) throws(SpecError) -> NICSpec {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            throw SpecError("nic", "not valid JSON: \(JSONErrorText.describe(error))")
+        }
+        return try parseNIC(json, path: "nic", uuidRequired: false)
+    }
+
+    static func parseNIC(_ json: JSONValue, path: String, uuidRequired: Bool = true) throws(SpecError) -> NICSpec {
         var r = try FieldReader(json, path: path)
         let nic = try NICSpec.readFields(&r, strictParams: true)
-        if nic.uuid.isEmpty { throw SpecError("\(path).uuid", "a value is required") }
+        if nic.uuid.isEmpty && uuidRequired { throw SpecError("\(path).uuid", "a value is required") }
         if (nic.mode == "bridged" || nic.mode == "openvswitch") && nic.link == nil {
             throw SpecError(
                 "\(path).nicparams.link",
@@ -137,6 +148,17 @@ public struct InstanceSpec: Sendable, Hashable {
         r.ignore(["hvinfo"])
         try r.finish()
         return nic
+    }
+
+    /// A disk to hot-plug, as a spec's disk reads.
+    public static func parseDisk(json text: some DataProtocol) throws(SpecError) -> DiskSpec {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            throw SpecError("disk", "not valid JSON: \(JSONErrorText.describe(error))")
+        }
+        return try parseDisk(json, path: "disk")
     }
 
     static func parseDisk(_ json: JSONValue, path: String) throws(SpecError) -> DiskSpec {

@@ -29,53 +29,12 @@ public enum QemuPlanner {
     /// The `-device`/`-blockdev` pairs for the runtime's disks, built on every start from the
     /// saved runtime.
     public static func diskArguments(_ runtime: QemuRuntime, features: QemuFeatures) throws(SpecError) -> [String] {
-        let hv = runtime.hvparams
-        let cache = CacheSettings(hv.string("disk_cache"))
         var argv: [String] = []
-        let bootFromDisk = hv.string("boot_order") == "disk" && hv.string("kernel_path").isEmpty
         for (index, disk) in runtime.disks.enumerated() {
-            guard let info = disk.hvinfo else { throw SpecError("disks[\(index)]", "has no device placement (hvinfo)") }
-            var file: [(String, String)]
-            if let uri = disk.uri {
-                let parsed: StorageURI
-                do {
-                    parsed = try StorageURI.parse(uri)
-                } catch {
-                    throw SpecError("disks[\(index)].uri", error.reason)
-                }
-                switch parsed {
-                case .rbd(let pool, let image, let user):
-                    file = [("driver", "rbd"), ("pool", pool), ("image", image)]
-                    if let user { file.append(("user", user)) }
-                case .gluster(let host, let port, let volume, let path):
-                    file = [
-                        ("driver", "gluster"), ("server.0.type", "inet"), ("server.0.host", host),
-                        ("server.0.port", String(port)), ("volume", volume), ("path", path),
-                    ]
-                }
-            } else {
-                let fileBased = ["file", "sharedfile"].contains(disk.devType ?? "")
-                file = [
-                    ("driver", fileBased ? "file" : "host_device"), ("filename", disk.path),
-                    ("aio", hv.string("disk_aio")),
-                ]
-            }
-            var blockdev = [
-                "driver=raw", "node-name=\(info.id)", "discard=\(hv.string("disk_discard"))",
-                "cache.direct=\(onOff(cache.direct))", "cache.no-flush=\(onOff(cache.noFlush))",
-            ]
-            blockdev += file.map { "file.\($0.0)=\(QemuOption.escape($0.1))" }
-            if disk.mode == "ro" { blockdev.append("read-only=on") }
-            if features.autoReadOnly { blockdev.append("auto-read-only=off") }
-            var device = [info.driver, "id=\(info.id)"] + info.placement + ["drive=\(info.id)"]
-            if info.driver != "scsi-generic" { device.append("write-cache=\(onOff(cache.writeback))") }
-            if bootFromDisk && index == 0 { device.append("bootindex=1") }
-            argv += ["-blockdev", blockdev.joined(separator: ","), "-device", device.joined(separator: ",")]
+            argv += try DiskOptions.of(disk, index: index, runtime: runtime, features: features).commandLine
         }
         return argv
     }
-
-    static func onOff(_ b: Bool) -> String { b ? "on" : "off" }
 }
 
 /// Ganeti's `GetCacheSettings`: what a `disk_cache` value means for qemu's block layer.

@@ -298,7 +298,7 @@ extension QemuRuntime {
 
     // MARK: - Writing
 
-    static func json(nic: NICSpec) -> JSONValue {
+    public static func json(nic: NICSpec) -> JSONValue {
         var params: [String: JSONValue] = ["mode": .string(nic.mode)]
         params["link"] = nic.link.map { .string($0) }
         params["vlan"] = nic.vlan.map { .string($0) }
@@ -313,7 +313,7 @@ extension QemuRuntime {
         return .object(object)
     }
 
-    static func json(disk: DiskSpec) -> JSONValue {
+    public static func json(disk: DiskSpec) -> JSONValue {
         var object: [String: JSONValue] = ["uuid": .string(disk.uuid), "mode": .string(disk.mode)]
         object["name"] = disk.name.map { .string($0) }
         object["size"] = disk.size.map { .int(Int64($0)) }

@@ -92,6 +92,14 @@ public final class QMPConnection {
         try run(command, arguments: arguments, deadline: deadline)
     }
 
+    /// Runs a command that takes a descriptor with it (`getfd`, `add-fd`): `fd` goes along the
+    /// request (`SCM_RIGHTS`); qemu keeps its own duplicate, the caller still closes `fd`.
+    public func execute(
+        _ command: String, arguments: [String: JSONValue] = [:], passing fd: Int32, deadline: Deadline
+    ) throws(QMPError) -> JSONValue {
+        try run(command, arguments: arguments, deadline: deadline, passing: fd)
+    }
+
     /// Returns the first queued or next arriving event named `name` (e.g. "SHUTDOWN"), or throws
     /// `.timeout` / `.closed` (qemu exited: EOF). Other events that arrive meanwhile are queued.
     public func waitForEvent(_ name: String, timeout: Duration) throws(QMPError) -> QMPEvent {
@@ -120,7 +128,7 @@ public final class QMPConnection {
     }
 
     private func run(
-        _ command: String, arguments: [String: JSONValue], deadline: Deadline
+        _ command: String, arguments: [String: JSONValue], deadline: Deadline, passing fd: Int32? = nil
     ) throws(QMPError) -> JSONValue {
         let timeout = deadline.budget
         if var broken {
@@ -130,7 +138,13 @@ public final class QMPConnection {
         let id = "taphouse-\(nextID)"
         nextID += 1
         let request = try QMPMessage.request(command, arguments: arguments, id: id)
-        guard try socket.write(request, until: deadline) else {
+        let written: Bool
+        if let fd {
+            written = try socket.write(request, passing: fd, until: deadline)
+        } else {
+            written = try socket.write(request, until: deadline)
+        }
+        guard written else {
             // Part of the request may be out; anything written after it would be read as its
             // continuation, so the connection is done.
             broken = QMPError(.closed, "QMP connection to \(path) dropped after a request timed out half-written")

@@ -142,13 +142,63 @@ final class UnixSocket {
                 offset += n
             case .failure(.resourceTemporarilyUnavailable):
                 guard try wait(for: Int16(POLLOUT), until: deadline) else { return false }
-            case .failure(let error) where error == .brokenPipe || error == .connectionReset:
-                throw Self.failure(.closed, "qemu closed QMP socket \(path)", error)
             case .failure(let error):
-                throw Self.failure(.closed, "write to QMP socket \(path)", error)
+                throw writeFailure(error)
             }
         }
         return true
+    }
+
+    /// Writes all of `bytes` as ``write(_:until:)`` does, with `fd` passed along the first byte
+    /// (`SCM_RIGHTS`): qemu's `getfd` and `add-fd` take the descriptor that came with their own
+    /// request. The kernel takes a duplicate; the caller keeps and closes `fd`.
+    func write(_ bytes: [UInt8], passing fd: Int32, until deadline: Deadline) throws(QMPError) -> Bool {
+        guard self.fd >= 0 else { throw QMPError(.closed, "QMP connection to \(path) is closed") }
+        guard !bytes.isEmpty else { return true }
+        // struct cmsghdr, then the int, each aligned to size_t: what CMSG_SPACE and CMSG_LEN
+        // compute (macros Swift does not import).
+        let align = MemoryLayout<Int>.size
+        let header = (MemoryLayout<cmsghdr>.size + align - 1) / align * align
+        var control = [UInt8](repeating: 0, count: header + (MemoryLayout<Int32>.size + align - 1) / align * align)
+        control.withUnsafeMutableBytes { raw in
+            let cmsg = raw.baseAddress!.assumingMemoryBound(to: cmsghdr.self)
+            cmsg.pointee.cmsg_len = header + MemoryLayout<Int32>.size
+            cmsg.pointee.cmsg_level = SOL_SOCKET
+            cmsg.pointee.cmsg_type = Int32(SCM_RIGHTS)
+            raw.storeBytes(of: fd, toByteOffset: header, as: Int32.self)
+        }
+        while true {
+            let result = Syscall.result {
+                bytes.withUnsafeBytes { data in
+                    control.withUnsafeMutableBytes { controlBytes in
+                        var vector = iovec(iov_base: UnsafeMutableRawPointer(mutating: data.baseAddress!), iov_len: 1)
+                        return withUnsafeMutablePointer(to: &vector) { iov in
+                            var message = msghdr()
+                            message.msg_iov = iov
+                            message.msg_iovlen = 1
+                            message.msg_control = controlBytes.baseAddress
+                            message.msg_controllen = controlBytes.count
+                            return sendmsg(self.fd, &message, Int32(MSG_NOSIGNAL))
+                        }
+                    }
+                }
+            }
+            switch result {
+            case .success:
+                return try write(Array(bytes.dropFirst()), until: deadline)
+            case .failure(.resourceTemporarilyUnavailable):
+                guard try wait(for: Int16(POLLOUT), until: deadline) else { return false }
+            case .failure(let error):
+                throw writeFailure(error)
+            }
+        }
+    }
+
+    /// Why a write failed: qemu gone (its end closed), or another error of the socket.
+    private func writeFailure(_ error: Errno) -> QMPError {
+        error == .brokenPipe || error == .connectionReset
+            ? Self.failure(.closed, "qemu closed QMP socket \(path)", error)
+            : Self.failure(.closed, "write to QMP socket \(path)", error)
     }
 
     /// Waits until `events` are ready; false at the deadline. Hang-up and error count as ready:

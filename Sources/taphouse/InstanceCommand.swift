@@ -9,5 +9,7 @@ struct InstanceCommand: AsyncParsableCommand {
             InstanceCleanupCommand.self, InstanceListCommand.self, InstanceInfoCommand.self,
             InstanceConsoleCommand.self, InstanceMigrationInfoCommand.self, InstanceAcceptCommand.self,
             InstanceMigrateCommand.self, InstanceFinalizeCommand.self, InstanceMigrateCancelCommand.self,
+            InstanceNICAddCommand.self, InstanceNICRemoveCommand.self, InstanceDiskAddCommand.self,
+            InstanceDiskRemoveCommand.self,
         ])
 }

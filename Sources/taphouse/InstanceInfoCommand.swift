@@ -5,7 +5,7 @@ import Node
 /// `taphouse instance info NAME [--json]`.
 struct InstanceInfoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "info", abstract: "An instance's qemu, state, memory, vCPUs and NICs with their hooks.")
+        commandName: "info", abstract: "An instance's qemu, state, memory, vCPUs, NICs with their hooks, and disks.")
 
     @Argument(help: "The instance name.") var name: String
     @Flag(help: "Print JSON.") var json = false
@@ -35,6 +35,9 @@ struct InstanceInfoCommand: AsyncParsableCommand {
                 print(
                     "nic \(nic.index)\t\(nic.tap ?? "-")\t\(nic.mode ?? "-")\t\(nic.link ?? "-")\t\(nic.mac ?? "-")\t\(hook)"
                 )
+            }
+            for disk in info.disks {
+                print("disk \(disk.index)\t\(disk.device ?? "-")\t\(disk.uri ?? disk.path)\t\(disk.mode)")
             }
         }
     }

@@ -11,15 +11,16 @@ They do two things.
      no instance has (apifuzz-absent-OPERATION.example.org) for a quarter, and keep the
      generated name for the rest;
    - the operations that change an instance (stop, reboot, cleanup, accept, migrate, finalize,
-     migrate-cancel) get the running instance's name only when their body is one the document
-     refuses (not JSON, or JSON that fails the operation's schema): the daemon must refuse it
-     (4xx) and the node must not change. Those calls are made with async=true, so that a
-     request the daemon accepts all the same (schemathesis' negative_data_rejection reports
-     it) is answered at once rather than after a stop's 120 s wait for a paused guest. A valid
-     body for the running instance *is* a change (a stop stops it), not a refusal: such cases
-     get a valid name no instance has for a quarter of them, else keep the generated name (one
-     that happens to be the running instance's is replaced). migrate-cancel has no body, so it
-     only ever sees absent names.
+     migrate-cancel, addNIC, removeNIC, addDisk, removeDisk) get the running instance's name
+     only when their body is one the document refuses (not JSON, or JSON that fails the
+     operation's schema): the daemon must refuse it (4xx) and the node must not change. Those
+     calls are made with async=true, so that a request the daemon accepts all the same
+     (schemathesis' negative_data_rejection reports it) is answered at once rather than after a
+     stop's 120 s wait for a paused guest. A valid body for the running instance *is* a change
+     (a stop stops it), not a refusal: such cases get a valid name no instance has for a quarter
+     of them, else keep the generated name (one that happens to be the running instance's is
+     replaced). migrate-cancel and the removals have no body, so they only ever see absent
+     names.
    After every call on the running instance it is checked, and started again (paused) where a
    call stopped it or left it running, so that the rest of the run still has it; each restart
    is printed.
@@ -80,6 +81,10 @@ CHANGING = {
     "/v1/instances/{name}/migrate",
     "/v1/instances/{name}/finalize",
     "/v1/instances/{name}/migrate-cancel",
+    "/v1/instances/{name}/nics",
+    "/v1/instances/{name}/nics/{index}",
+    "/v1/instances/{name}/disks",
+    "/v1/instances/{name}/disks/{index}",
 }
 STATE_IGNORED = {"api.sock"}
 
