@@ -14,6 +14,9 @@ public protocol NodeHooks: AnyObject {
         _ instance: ConsoleInstanceView, default native: ConsoleDescription
     ) throws(HookError)
         -> ConsoleDescription
+    /// A lifecycle hook call (`instance.lua`) on the calling thread's network namespace.
+    @discardableResult
+    func lifecycle(_ call: LifecycleHookCall) throws(HookError) -> [HookCallLine]
     /// The setup the hooks run with (folders, state, budgets).
     var setup: HookWorkerSetup { get }
     /// `hooks check` of one file: it loads and returns what a network hook (or, with `console`,
@@ -27,13 +30,29 @@ extension NodeHooks {
     /// Nothing to undo (no journal) is no error.
     @discardableResult
     public func undoJournal(instance: String, index: Int) throws(HookError) -> [HookCallLine] {
-        let path = Journal.path(stateDirectory: setup.stateDirectory, instance: instance, nicIndex: index)
+        try undo(
+            Journal.path(stateDirectory: setup.stateDirectory, instance: instance, nicIndex: index), instance: instance,
+            nic: index, what: "its journal")
+    }
+
+    /// Undoes everything the instance's lifecycle hook calls changed and removes their journal:
+    /// after `post_stop`, or when a start fails. Nothing to undo (no journal) is no error.
+    @discardableResult
+    public func finishLifecycle(instance: String) throws(HookError) -> [HookCallLine] {
+        try undo(
+            LifecycleHookRunner.journalPath(stateDirectory: setup.stateDirectory, instance: instance),
+            instance: instance, nic: nil, what: "its lifecycle journal")
+    }
+
+    /// The journal at `path` undone with no hook running and removed; one error naming the
+    /// instance, the NIC and the hook file with what could not be put back.
+    private func undo(_ path: String, instance: String, nic: Int?, what: String) throws(HookError) -> [HookCallLine] {
         let loaded: Journal?
         do {
             loaded = try Journal.load(path: path)
         } catch {
             var error = error
-            (error.instance, error.nicIndex) = (instance, index)
+            (error.instance, error.nicIndex) = (instance, nic)
             throw error
         }
         guard let journal = loaded else { return [] }
@@ -42,8 +61,7 @@ extension NodeHooks {
             var hookFile: String?
             if case .begin(let hook, _, _, _, _, _)? = journal.entries.first { hookFile = hook }
             var error = HookError(
-                .host, "its journal could not be undone in full", instance: instance, nicIndex: index,
-                hookFile: hookFile)
+                .host, "\(what) could not be undone in full", instance: instance, nicIndex: nic, hookFile: hookFile)
             error.undoFailures = outcome.failures
             throw error
         }
@@ -58,6 +76,7 @@ public final class LocalHooks: NodeHooks {
     public let setup: HookWorkerSetup
     private let runner: NetworkHookRunner
     private let policy: ConsolePolicy
+    private let lifecycleRunner: LifecycleHookRunner
 
     private let logger: Logger
 
@@ -67,6 +86,8 @@ public final class LocalHooks: NodeHooks {
         runner = NetworkHookRunner(
             directories: setup.directories, stateDirectory: setup.stateDirectory, limits: setup.limits, logger: logger)
         policy = ConsolePolicy(directories: setup.directories, limits: setup.limits, logger: logger)
+        lifecycleRunner = LifecycleHookRunner(
+            directories: setup.directories, stateDirectory: setup.stateDirectory, limits: setup.limits, logger: logger)
     }
 
     public func nic(_ call: NICHookCall) throws(HookError) -> [HookCallLine] {
@@ -94,6 +115,17 @@ public final class LocalHooks: NodeHooks {
         _ instance: ConsoleInstanceView, default native: ConsoleDescription
     ) throws(HookError) -> ConsoleDescription {
         try policy.apply(instance: instance, default: native)
+    }
+
+    public func lifecycle(_ call: LifecycleHookCall) throws(HookError) -> [HookCallLine] {
+        let network: LinuxHost
+        do {
+            network = try LinuxHost()
+        } catch {
+            throw HookError(.host, "\(error)", instance: call.instance)
+        }
+        let control = OVSCtl(database: setup.ovsDatabase, waitForSwitch: setup.ovsDatabase == nil)
+        return try lifecycleRunner.run(call, network: network, ovs: control.isInstalled ? control : nil)
     }
 
     public func check(_ file: String, console: Bool) -> String? {

@@ -21,7 +21,7 @@ extension InstanceManager {
     ) throws(InstanceError) -> (index: Int, nic: NICSpec, interface: String) {
         var nic = nic
         if nic.uuid.isEmpty { nic.uuid = UUID().uuidString.lowercased() }
-        return try hotAdd(name, "nic-add") { files, runtime, monitor, taken, deadline, rollback, step in
+        let added = try hotAdd(name, "nic-add") { files, runtime, monitor, taken, deadline, rollback, step in
             let operation = "nic-add"
             let index = runtime.nics.count
             try clearAbandonedNICs(files, from: index, operation)
@@ -69,6 +69,16 @@ extension InstanceManager {
                 ])
             return (index, placed, tap.name)
         }
+        lifecycleAfterHotplug(.nicAdded, name, nic: added.0)
+        return added
+    }
+
+    /// The lifecycle hook's `nic_added` or `nic_removed`, once the operation stands.
+    private func lifecycleAfterHotplug(_ event: LifecycleEvent, _ name: String, nic index: Int) {
+        let files = InstanceFiles(state: state, name: name)
+        var call = lifecycleCall(event, files, spec: nil, runtime: try? savedRuntime(files, event.rawValue))
+        call.nic = index
+        reportingLifecycle(call)
     }
 
     /// Removes NIC `index` from the running instance `name`: `device_del`, then qemu's
@@ -79,7 +89,7 @@ extension InstanceManager {
     /// journal is kept): fix the hook and run it again.
     /// - Returns: the NIC removed.
     public func removeNIC(_ name: String, index: Int, timeout: Duration) throws(InstanceError) -> NICSpec {
-        try hotRemove(
+        let removed = try hotRemove(
             name, "nic-remove", "NIC \(index)", timeout: timeout,
             take: { runtime throws(SpecError) in
                 let count = runtime.nics.count
@@ -114,6 +124,8 @@ extension InstanceManager {
                 }
             }
         ).0
+        lifecycleAfterHotplug(.nicRemoved, name, nic: index)
+        return removed
     }
 
     // MARK: - The skeletons

@@ -54,6 +54,14 @@ extension InstanceManager {
             try write(Array(marker.text().utf8), to: files.incoming, &rollback)
             try write(info.specText, to: files.spec, &rollback)
             try write(Array(runtime.serialized()), to: files.runtime, &rollback)
+            var call = lifecycleCall(.preMigrate, files, spec: info.spec, runtime: runtime)
+            call.role = "target"
+            try refusingLifecycle(call, operation)
+            rollback.add("instance.lua's changes") { [self] in try hookCalls.finishLifecycle(instance: info.instance) }
+        } catch let error as InstanceError {
+            var failure = error
+            failure.undoFailures = rollback.run()
+            throw failure
         } catch {
             var failure = InstanceError(.state, info.instance, operation, step: "saving the runtime", "\(error)")
             failure.undoFailures = rollback.run()
@@ -133,6 +141,9 @@ extension InstanceManager {
                 deadline: deadline)
             try FaultPoint.reach("finalize.resumed", files)
             unlink(files.incoming)
+            var call = lifecycleCall(.postMigrate, files, spec: nil, runtime: runtime)
+            (call.role, call.success) = ("target", true)
+            reportingLifecycle(call)
             logger.info("incoming migration finalized", metadata: ["instance": "\(name)"])
             return IncomingOutcome(
                 instance: name, waitedForPost: waitsForPost, running: running, resumedAt: resumedAt,
@@ -163,6 +174,9 @@ extension InstanceManager {
             return
         }
         try halt(files, force: true, timeout: .zero, operation)
+        var call = lifecycleCall(.postMigrate, files, spec: nil, runtime: try? savedRuntime(files, operation))
+        (call.role, call.success) = ("target", false)
+        reportingLifecycle(call)
         try clean(files, operation)
     }
 
@@ -258,6 +272,9 @@ extension InstanceManager {
         guard QemuProcess.find(pidFile: files.pidFile) != nil else {
             throw InstanceError(.conflict, name, operation, step: "finding qemu", "its qemu does not run")
         }
+        var preMigrate = lifecycleCall(.preMigrate, files, spec: nil, runtime: runtime)
+        preMigrate.role = "source"
+        try refusingLifecycle(preMigrate, operation)
         var step = "connecting QMP"
         let qmp: QMPConnection
         do {
@@ -335,6 +352,9 @@ extension InstanceManager {
             throw InstanceError(
                 .qemu, name, operation, step: "ending the source's qemu", "pid \(qemu.pid) survived SIGKILL")
         }
+        var postMigrate = lifecycleCall(.postMigrate, files, spec: nil, runtime: runtime)
+        (postMigrate.role, postMigrate.success) = ("source", true)
+        reportingLifecycle(postMigrate)
         try clean(files, operation)
         logger.info(
             "instance migrated",

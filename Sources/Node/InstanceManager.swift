@@ -26,6 +26,9 @@ public final class InstanceManager {
     let hookCalls: NodeHooks
     /// Told of every NIC hook call (the daemon's events and metrics); set before first use.
     public var onHookRun: (@Sendable (HookRun) -> Void)?
+    /// Told of every `post_*` or `nic_*` call of the lifecycle hook that failed (the operation
+    /// stood); set before first use.
+    public var onLifecycleFailure: (@Sendable (LifecycleHookCall, HookError) -> Void)?
 
     /// - Parameter workers: the hook workers to run hooks in (the node's way); without, hooks run
     ///   in this process.
@@ -56,6 +59,8 @@ public final class InstanceManager {
         var rollback = Rollback()
         do {
             try write(Array("\(getpid())\n".utf8), to: files.starting, &rollback)
+            try refusingLifecycle(lifecycleCall(.preStart, files, spec: spec, runtime: plan.runtime), "start")
+            rollback.add("instance.lua's changes") { [self] in try hookCalls.finishLifecycle(instance: spec.name) }
             try write(specText, to: files.spec, &rollback)
             try write(Array(plan.runtime.serialized()), to: files.runtime, &rollback)
             try FaultPoint.reach("start.saved", files)
@@ -70,6 +75,7 @@ public final class InstanceManager {
         }
         try launch(files, plan.runtime, features: features, tags: spec.tags, paused: paused, "start", rollback)
         unlink(files.starting)
+        reportingLifecycle(lifecycleCall(.postStart, files, spec: spec, runtime: plan.runtime))
     }
 
     // MARK: - Stop, reboot, cleanup
@@ -83,9 +89,11 @@ public final class InstanceManager {
         guard exists(files) else {
             throw InstanceError(.notFound, name, "stop", step: "finding it", "no such instance")
         }
+        try refusingLifecycle(
+            lifecycleCall(.preStop, files, spec: nil, runtime: try? savedRuntime(files, "stop")), "stop")
         try halt(files, force: force, timeout: timeout, "stop")
         try FaultPoint.reach("stop.halted", files)
-        try clean(files, "stop")
+        try clean(files, "stop", reason: "stopped")
     }
 
     /// A soft reboot: the guest is shut down (ACPI, with `timeout`; killed only once the deadline
@@ -132,7 +140,7 @@ public final class InstanceManager {
         guard exists(files) else {
             throw InstanceError(.notFound, name, "cleanup", step: "finding it", "no such instance")
         }
-        try clean(files, "cleanup")
+        try clean(files, "cleanup", reason: "cleaned-up")
     }
 
     // MARK: - List and info
@@ -435,7 +443,7 @@ public final class InstanceManager {
         // A migration target's qemu that ended never ran the guest here (its source failed):
         // cleared, with no stop to record.
         let incoming = FileManager.default.fileExists(atPath: files.incoming)
-        if exists(files) { try clean(files, operation) }
+        if exists(files) { try clean(files, operation, reason: incoming ? nil : reason) }
         if !incoming { try recordStop(name, reason: reason) }
     }
 
@@ -474,12 +482,14 @@ public final class InstanceManager {
         }
     }
 
-    /// `down` for every NIC that has a journal or a tap file, then the instance's files.
-    func clean(_ files: InstanceFiles, _ operation: String) throws(InstanceError) {
+    /// `down` for every NIC that has a journal or a tap file, the lifecycle hook's `post_stop`
+    /// (where the instance stopped, `reason` saying why) and the undo of what its lifecycle
+    /// calls changed, then the instance's files.
+    func clean(_ files: InstanceFiles, _ operation: String, reason: String? = nil) throws(InstanceError) {
         let runtime = FileManager.default.contents(atPath: files.runtime).flatMap { try? QemuRuntime.load($0).runtime }
         try downNICs(files, runtime, tags: savedTags(files), operation)
         try FaultPoint.reach("\(operation).down", files)
-        var failures: [String] = []
+        var failures = endLifecycle(files, reason: reason, runtime: runtime)
         if FileManager.default.fileExists(atPath: files.chroot) {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: files.chroot)) ?? []
             if entries.isEmpty {
@@ -572,12 +582,7 @@ public final class InstanceManager {
         return try result.get()
     }
 
-    func savedTags(_ files: InstanceFiles) -> [String] {
-        guard let data = FileManager.default.contents(atPath: files.spec),
-            let spec = try? InstanceSpec.parse(json: data)
-        else { return [] }
-        return spec.tags
-    }
+    func savedTags(_ files: InstanceFiles) -> [String] { savedSpec(files)?.tags ?? [] }
 
     /// Writes a state file atomically (temp, fsync, rename) and registers its removal.
     func write(_ bytes: [UInt8], to path: String, _ rollback: inout Rollback) throws {

@@ -6,7 +6,7 @@ import Node
 /// `Last-Event-ID` is sent what it missed from the hub's history.
 struct DaemonEvent: Sendable, Codable, Equatable {
     /// `instance-state`, `hook`, `migration`, `nic-added`, `nic-removed`, `disk-added`,
-    /// `disk-removed`, `hooks-reloaded`, `hooks-refused`, `warning`.
+    /// `disk-removed`, `lifecycle-failed`, `hooks-reloaded`, `hooks-refused`, `warning`.
     var kind: String
     var id: Int = 0
     /// When the daemon published it (seconds since the epoch).

@@ -63,7 +63,8 @@ final class HookMirror: @unchecked Sendable {
     }
 
     private static func isHookFile(_ relative: String) -> Bool {
-        relative == "console.lua" || (relative.hasPrefix("network/") && relative.split(separator: "/").count == 2)
+        relative == "console.lua" || relative == "instance.lua"
+            || (relative.hasPrefix("network/") && relative.split(separator: "/").count == 2)
             || relative.hasPrefix("lua/")
     }
 
@@ -157,7 +158,7 @@ final class HookMirror: @unchecked Sendable {
 
     /// The file's check: a network hook or console policy in a worker; a module compiled.
     private func problem(of file: String, at path: String) -> String? {
-        if file.hasPrefix("network/") || file == "console.lua" {
+        if file.hasPrefix("network/") || file == "console.lua" || file == "instance.lua" {
             // The message names the file the admin edited, not the copy checked.
             return check(path, file == "console.lua").map { $0.replacingOccurrences(of: path, with: site + "/" + file) }
         }

@@ -81,6 +81,18 @@ public struct NodeDaemon: Sendable {
             if run.error != nil { Counter(label: "taphouse_hook_failures_total", dimensions: dimensions).increment() }
             events.publish(DaemonEvent(kind: "hook", instance: run.instance, hook: run))
         }
+        // A post_* (or nic_*) call of instance.lua that failed while its operation stood.
+        manager.onLifecycleFailure = { [events] call, error in
+            Counter(
+                label: "taphouse_hook_failures_total",
+                dimensions: [("mode", "instance"), ("action", call.event.rawValue)]
+            )
+            .increment()
+            events.publish(
+                DaemonEvent(
+                    kind: "lifecycle-failed", instance: call.instance,
+                    message: "instance.lua \(call.event.rawValue) failed: \(error)"))
+        }
     }
 
     /// Recovers, serves, and returns after a graceful shutdown.

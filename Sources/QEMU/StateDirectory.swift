@@ -7,7 +7,7 @@
 /// <state>/pid/<instance>            qemu's pid file (qemu writes and locks it)
 /// <state>/ctrl/<instance>.qmp       QMP for short operations; .events the daemon's; .serial, .qga
 /// <state>/nic/<instance>/<index>    the tap a NIC has
-/// <state>/journal/<instance>/<index> the NIC's hook journal
+/// <state>/journal/<instance>/<index> the NIC's hook journal; .../instance, the lifecycle hook's
 /// <state>/hook-versions/<sha256>.lua the text of each hook version a NIC came up with
 /// <state>/lock/<instance>           the instance lock
 /// <state>/uid/<instance>, uid-pool/ the pool uid an instance runs as, and the pool's locks
@@ -85,6 +85,8 @@ public struct StateDirectory: Sendable, Hashable {
     public func nicFile(_ instance: String, _ index: Int) -> String { "\(nicFolder(instance))/\(index)" }
     public func journalFolder(_ instance: String) -> String { "\(journals)/\(instance)" }
     public func journal(_ instance: String, nic index: Int) -> String { "\(journalFolder(instance))/\(index)" }
+    /// The journal of what the instance's lifecycle hook changed (no NIC index: no NIC's).
+    public func lifecycleJournal(_ instance: String) -> String { "\(journalFolder(instance))/instance" }
     public func lock(_ instance: String) -> String { "\(lockFolder)/\(instance)" }
     /// The instances' lock files, each there only while an operation holds it.
     public var lockFolder: String { "\(path)/lock" }

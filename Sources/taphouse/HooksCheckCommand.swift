@@ -6,7 +6,8 @@ import LuaKit
 
 /// `taphouse hooks check`: loads every network hook (site and built-in) in the sandbox and checks
 /// that it returns a table with an `up` function (and `down`, if any, a function), and each
-/// `console.lua` that it returns a table with a `console` function.
+/// `console.lua` that it returns a table with a `console` function, and of `instance.lua` that
+/// it returns a table of lifecycle functions.
 struct HooksCheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Load every hook and check it returns what a network hook must.")
@@ -28,8 +29,11 @@ struct HooksCheckCommand: ParsableCommand {
         let consoles = [directories.builtin, directories.site].compactMap { $0 }.map {
             $0 + "/" + ConsolePolicy.fileName
         }.filter { FileManager.default.fileExists(atPath: $0) }
+        let lifecycles = [directories.builtin, directories.site].compactMap { $0 }.map {
+            $0 + "/" + LifecycleHookRunner.fileName
+        }.filter { FileManager.default.fileExists(atPath: $0) }
         var failures = 0
-        for file in files + consoles {
+        for file in files + consoles + lifecycles {
             let problem = workers.check(file, console: consoles.contains(file))
             if let problem {
                 failures += 1

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Hooks
 
-/// `taphouse hooks list`: which file serves each NIC mode, and the console policy.
+/// `taphouse hooks list`: which file serves each NIC mode, the console policy and the lifecycle
+/// hook.
 struct HooksListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
@@ -21,5 +22,6 @@ struct HooksListCommand: ParsableCommand {
             )
         }
         print("console\t\(line(ConsolePolicy.fileName) ?? "none")")
+        print("instance\t\(line(LifecycleHookRunner.fileName) ?? "none")")
     }
 }

@@ -10,14 +10,17 @@ struct HooksListCheckCommandTests {
         let result = try TaphouseBinary.run(["hooks", "list", "--hooks-dir", folder.path + "/site"])
         #expect(result.status == 0)
         let lines = result.output.split(separator: "\n").map(String.init)
-        #expect(lines.count == 5)
+        #expect(lines.count == 6)
         #expect(lines[0] == "bridged\t\(ExampleTests.repository)/hooks/network/bridged.lua (built-in)")
         #expect(lines[1] == "routed\t\(folder.path)/site/network/routed.lua (site)")
         #expect(lines[3] == "ext\tnone: mode ext needs a site hook")
         #expect(lines[4] == "console\t\(ExampleTests.repository)/hooks/console.lua (built-in)")
+        #expect(lines[5] == "instance\t\(ExampleTests.repository)/hooks/instance.lua (built-in)")
         folder.write("site/console.lua", "return { console = function(instance, default) return default end }")
+        folder.write("site/instance.lua", "return { pre_start = function(instance) end }")
         let site = try TaphouseBinary.run(["hooks", "list", "--hooks-dir", folder.path + "/site"])
-        #expect(site.output.hasSuffix("console\t\(folder.path)/site/console.lua (site)\n"))
+        #expect(site.output.contains("console\t\(folder.path)/site/console.lua (site)\n"))
+        #expect(site.output.hasSuffix("instance\t\(folder.path)/site/instance.lua (site)\n"))
     }
 
     @Test func checkPassesTheBuiltInHooks() throws {
@@ -28,6 +31,7 @@ struct HooksListCheckCommandTests {
             #expect(result.output.contains("ok\t\(ExampleTests.repository)/hooks/network/\(mode).lua\n"))
         }
         #expect(result.output.contains("ok\t\(ExampleTests.repository)/hooks/console.lua\n"))
+        #expect(result.output.contains("ok\t\(ExampleTests.repository)/hooks/instance.lua\n"))
         #expect(result.output.contains("note\tno site hook for mode ext"))
     }
 

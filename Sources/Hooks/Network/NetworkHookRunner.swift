@@ -20,11 +20,7 @@ public final class NetworkHookRunner {
     public var executor: HookHost.Executor = HookHost.spawn
     /// Whether journal writes are fsync'd (not when the state directory is on tmpfs).
     private let durableJournal: Bool
-    private let sandbox: HookSandbox
-    private let context = HookContext()
-    private var state: LuaState?
-    /// Compiled hook chunks by path, with the version (content hash) they were compiled from.
-    private var chunks: [String: (version: String, chunk: LuaChunk)] = [:]
+    private let warm: WarmHookState
     /// Hook texts by path with their version, kept while the file's stamp is unchanged: a NIC's
     /// up costs one stat, not a read and a hash.
     private var sources: [String: (stamp: LuaSourceFile.Stamp, source: [UInt8], version: String)] = [:]
@@ -41,7 +37,8 @@ public final class NetworkHookRunner {
         self.stateDirectory = stateDirectory
         files = ConfinedFiles(roots: directories.files)
         durableJournal = !FileSystem.isTmpfs(stateDirectory)
-        sandbox = HookSandbox(limits: limits, moduleRoots: directories.moduleRoots, logger: logger)
+        warm = WarmHookState(
+            sandbox: HookSandbox(limits: limits, moduleRoots: directories.moduleRoots, logger: logger))
     }
 
     /// The hook file serving `mode`, and whether it is the built-in one.
@@ -366,24 +363,9 @@ public final class NetworkHookRunner {
     private func call(
         path: String, source: [UInt8], version: String, function: String, nic: LuaValue, host: HookHost
     ) throws(LuaError) {
-        let state = try warmState()
-        let chunk: LuaChunk
-        if let cached = chunks[path], cached.version == version {
-            chunk = cached.chunk
-        } else {
-            chunk = try state.load(source: String(decoding: source, as: UTF8.self), name: path)
-            chunks[path] = (version, chunk)
+        _ = try warm.with(path: path, source: source, version: version, host: host) { state, chunk throws(LuaError) in
+            try state.call(chunk, function: function, arguments: [nic], strict: [0: Self.nicShape])
         }
-        context.host = host
-        defer { context.host = nil }
-        _ = try state.call(chunk, function: function, arguments: [nic], strict: [0: Self.nicShape])
-    }
-
-    private func warmState() throws(LuaError) -> LuaState {
-        if let state { return state }
-        let made = try sandbox.makeState(context: context)
-        state = made
-        return made
     }
 
     /// The hook's text and version, read again only when the file changed.

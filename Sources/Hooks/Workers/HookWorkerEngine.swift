@@ -11,6 +11,7 @@ public final class HookWorkerEngine {
     let logger: Logger
     private var runners: [HookWorkerSetup: NetworkHookRunner] = [:]
     private var consoles: [HookWorkerSetup: ConsolePolicy] = [:]
+    private var lifecycles: [HookWorkerSetup: LifecycleHookRunner] = [:]
     private var specRunners: [HookWorkerSetup: HookSpecRunner] = [:]
     private var network: LinuxHost?
 
@@ -41,6 +42,12 @@ public final class HookWorkerEngine {
             } catch {
                 return .failed(error)
             }
+        case .lifecycle(let setup, let call):
+            do {
+                return .calls(try lifecycle(setup, call))
+            } catch {
+                return .failed(error)
+            }
         case .check(let setup, let file, let console):
             return .checked(HookChecks.file(file, console: console, setup: setup, logger: logger))
         case .specCases(let setup, let file):
@@ -65,22 +72,10 @@ public final class HookWorkerEngine {
             runner = NetworkHookRunner(
                 directories: setup.directories, stateDirectory: setup.stateDirectory, limits: setup.limits,
                 logger: logger)
-            runner.executor = { [weak self] request in
-                self?.progress(request.timeout)
-                defer { self?.progress(setup.limits.timeout) }
-                return try ExecRequest.spawn(request)
-            }
+            runner.executor = executor(setup)
             runners[setup] = runner
         }
-        let host: LinuxHost
-        do {
-            host = try network ?? LinuxHost()
-        } catch {
-            throw HookError(.host, "\(error)", instance: call.instance, nicIndex: call.index)
-        }
-        network = host
-        let control = OVSCtl(database: setup.ovsDatabase, waitForSwitch: setup.ovsDatabase == nil)
-        let ovs: OpenVSwitch? = control.isInstalled ? control : nil
+        let (host, ovs) = try hostAndSwitch(setup, instance: call.instance, nic: call.index)
         switch call.action {
         case .up:
             return try runner.up(
@@ -91,6 +86,46 @@ public final class HookWorkerEngine {
                 instance: call.instance, tags: call.tags, nic: call.nic, index: call.index, interface: call.interface,
                 phase: call.phase, network: host, ovs: ovs, dryRun: call.dryRun)
         }
+    }
+
+    private func lifecycle(_ setup: HookWorkerSetup, _ call: LifecycleHookCall) throws(HookError) -> [HookCallLine] {
+        let runner: LifecycleHookRunner
+        if let known = lifecycles[setup] {
+            runner = known
+        } else {
+            runner = LifecycleHookRunner(
+                directories: setup.directories, stateDirectory: setup.stateDirectory, limits: setup.limits,
+                logger: logger)
+            runner.executor = executor(setup)
+            lifecycles[setup] = runner
+        }
+        let (host, ovs) = try hostAndSwitch(setup, instance: call.instance, nic: nil)
+        return try runner.run(call, network: host, ovs: ovs)
+    }
+
+    /// How a hook's `exec` runs here: the node is told how long the command may take, so that
+    /// it waits for the answer that much longer, and then how much Lua budget follows.
+    private func executor(_ setup: HookWorkerSetup) -> HookHost.Executor {
+        { [weak self] request in
+            self?.progress(request.timeout)
+            defer { self?.progress(setup.limits.timeout) }
+            return try ExecRequest.spawn(request)
+        }
+    }
+
+    /// This worker's host (made once) and the node's switch, where it has Open vSwitch.
+    private func hostAndSwitch(
+        _ setup: HookWorkerSetup, instance: String, nic: Int?
+    ) throws(HookError) -> (LinuxHost, OpenVSwitch?) {
+        let host: LinuxHost
+        do {
+            host = try network ?? LinuxHost()
+        } catch {
+            throw HookError(.host, "\(error)", instance: instance, nicIndex: nic)
+        }
+        network = host
+        let control = OVSCtl(database: setup.ovsDatabase, waitForSwitch: setup.ovsDatabase == nil)
+        return (host, control.isInstalled ? control : nil)
     }
 
     private func specRunner(_ setup: HookWorkerSetup) -> HookSpecRunner {

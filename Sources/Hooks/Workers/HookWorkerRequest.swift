@@ -7,6 +7,8 @@ public enum HookWorkerRequest: Sendable, Codable {
     case nic(HookWorkerSetup, NICHookCall)
     /// The console policy for an instance.
     case console(HookWorkerSetup, ConsoleHookCall)
+    /// A lifecycle hook call (`instance.lua`) on the worker's node.
+    case lifecycle(HookWorkerSetup, LifecycleHookCall)
     /// `hooks check` of one file: a network hook, or a console hook.
     case check(HookWorkerSetup, file: String, console: Bool)
     /// The cases a spec file registers.

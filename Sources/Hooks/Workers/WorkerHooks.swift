@@ -54,6 +54,30 @@ public final class WorkerHooks: @unchecked Sendable {
         return error
     }
 
+    /// A lifecycle hook call on the calling thread's network namespace. A worker lost mid-call
+    /// costs the call its own changes, as a failing call does: undone from the journal here.
+    public func lifecycle(_ call: LifecycleHookCall) throws(HookError) -> [HookCallLine] {
+        let path = LifecycleHookRunner.journalPath(stateDirectory: setup.stateDirectory, instance: call.instance)
+        let kept = (try? Journal.load(path: path))??.entries.count ?? 0
+        let response: HookWorkerResponse
+        do {
+            response = try pool.call(.lifecycle(setup, call), ceiling: ceiling, maximum: maximum)
+        } catch {
+            var hookError = HookError(
+                .worker, "\(call.event.rawValue): \(error)", instance: call.instance,
+                hookFile: setup.directories.hookFile(LifecycleHookRunner.fileName)?.path)
+            if let journal = (try? Journal.load(path: path)) ?? nil {
+                hookError.undoFailures = setup.undo(journal, keeping: kept).failures
+            }
+            throw hookError
+        }
+        switch response {
+        case .calls(let calls): return calls
+        case .failed(let error): throw error
+        default: throw unexpected(response, instance: call.instance, nic: nil)
+        }
+    }
+
     /// The console policy's description for an instance.
     public func console(
         _ instance: ConsoleInstanceView, default native: ConsoleDescription

@@ -202,3 +202,48 @@
 ---What `console.lua` returns.
 ---@class taphouse.ConsoleHook
 ---@field console fun(instance: taphouse.ConsoleInstance, default: taphouse.Console): taphouse.Console
+
+---A NIC as the lifecycle hook sees it.
+---@class taphouse.InstanceNic
+---@field index integer the NIC's position in the instance, from 0
+---@field mac string
+---@field mode "bridged"|"routed"|"openvswitch"|"ext"
+---@field link? string
+---@field ip? string
+---@field vlan? string
+---@field interface? string its tap, once it has one (not yet in `pre_start`)
+
+---A disk as the lifecycle hook sees it.
+---@class taphouse.InstanceDisk
+---@field index integer
+---@field path string
+---@field mode "rw"|"ro"
+---@field uri? string
+
+---The instance a lifecycle hook runs for, read-only: a write raises an error.
+---@class taphouse.Instance
+---@field name string
+---@field uuid string
+---@field tags string[]
+---@field memory? integer MiB
+---@field vcpus? integer
+---@field nics taphouse.InstanceNic[]
+---@field disks taphouse.InstanceDisk[]
+---@field event "pre_start"|"post_start"|"pre_stop"|"post_stop"|"pre_migrate"|"post_migrate"|"nic_added"|"nic_removed"
+---@field reason? "stopped"|"guest-shutdown"|"crashed"|"cleaned-up" why it stopped (`post_stop`)
+---@field role? "source"|"target" which side of a migration this node is (`pre_migrate`, `post_migrate`)
+---@field success? boolean whether the migration succeeded (`post_migrate`)
+---@field nic? integer the NIC added or removed (`nic_added`, `nic_removed`)
+
+---What `instance.lua` returns: any of the events, each a function of the instance. A `pre_*`
+---that raises an error stops its operation with that error; any other that fails is reported,
+---and the operation stands.
+---@class taphouse.InstanceHook
+---@field pre_start? fun(instance: taphouse.Instance)
+---@field post_start? fun(instance: taphouse.Instance)
+---@field pre_stop? fun(instance: taphouse.Instance)
+---@field post_stop? fun(instance: taphouse.Instance)
+---@field pre_migrate? fun(instance: taphouse.Instance)
+---@field post_migrate? fun(instance: taphouse.Instance)
+---@field nic_added? fun(instance: taphouse.Instance)
+---@field nic_removed? fun(instance: taphouse.Instance)
