@@ -16,6 +16,21 @@ public struct DiskSpec: Sendable, Hashable, Codable {
     /// Placement in the guest, assigned by planning.
     public var hvinfo: DeviceInfo?
 
+    /// Creates a disk (specs are normally read with ``InstanceSpec/parse(_:)``, which checks them).
+    public init(
+        uuid: String, name: String? = nil, size: Int? = nil, mode: String = "rw", devType: String? = nil,
+        path: String, uri: String? = nil, hvinfo: DeviceInfo? = nil
+    ) {
+        self.uuid = uuid
+        self.name = name
+        self.size = size
+        self.mode = mode
+        self.devType = devType
+        self.path = path
+        self.uri = uri
+        self.hvinfo = hvinfo
+    }
+
     enum CodingKeys: String, CodingKey {
         case uuid, name, size, mode, path, uri, hvinfo
         case devType = "dev_type"

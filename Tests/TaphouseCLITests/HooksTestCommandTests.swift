@@ -169,7 +169,10 @@ struct HooksTestCommandTests {
         #expect(Self.lastLine(result.output) == "1 passed, 1 failed")
     }
 
-    @Test(arguments: ["bridge-from-tag", "routed-mark", "gnt-networking", "okeanos-routed", "bgp-ext"])
+    @Test(
+        arguments: [
+            "bridge-from-tag", "routed-mark", "gnt-networking", "okeanos-routed", "bgp-ext", "maintenance-lifecycle",
+        ])
     func theExamplesPassTheirSpecs(_ example: String) throws {
         let directory = "\(ExampleTests.repository)/examples/hooks/\(example)"
         let result = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", directory, directory + "/spec"])
@@ -182,6 +185,39 @@ struct HooksTestCommandTests {
         #expect(builtin.status == 0, "\(builtin.output)")
         #expect(!builtin.output.contains("Failure →"))
         #expect(builtin.output.contains("Departs → ") == (example == "okeanos-routed"))
+    }
+
+    /// Lifecycle cases: the hook's error with its line, its host calls, and the property that a
+    /// call's changes are undone at the instance's end (a site hook that changes a link passes;
+    /// one whose exec has no undo leaves it, and fails); an event that is none is refused.
+    @Test func lifecycleCasesCheckTheErrorTheCallsAndTheUndo() throws {
+        let folder = TemporaryFolder()
+        folder.write(
+            "spec/life_spec.lua",
+            """
+            local test = require "taphouse.test"
+            test.case("refused with its line", {
+              site = { instance = 'return {\\n pre_start = function(i) error(i.name .. " may not start") end }' },
+              lifecycle = { event = "pre_start", instance = { name = "web1" } },
+              expect = { error = { message = "web1 may not start", line = 2 } },
+            })
+            test.case("a link change is undone at the end", {
+              site = { instance = 'local net = require "taphouse.net"\\nreturn { post_start = function(i) net.set_link(i.nics[1].interface, { mtu = 9000 }) end }' },
+              lifecycle = { event = "post_start", instance = { nics = { { interface = "tap0" } } } },
+              expect = { calls = { "set_mtu tap0 9000" } },
+            })
+            test.case("the wrong calls", {
+              site = { instance = 'return { post_stop = function(i) end }' },
+              lifecycle = { event = "post_stop", reason = "crashed" },
+              expect = { calls = { "exec /bin/true" } },
+            })
+            test.case("no such event", { lifecycle = { event = "post_reboot" } })
+            """)
+        let result = try TaphouseBinary.run(["hooks", "test", "--hooks-dir", folder.path, folder.path + "/spec"])
+        #expect(result.status == 1, "\(result.output)")
+        #expect(Self.lastLine(result.output) == "2 passed, 2 failed", "\(result.output)")
+        #expect(result.output.contains("the host calls differ"))
+        #expect(result.output.contains("\"post_reboot\" is not one of pre_start"))
     }
 
     @Test func theBridgeFromTagExampleStillMeetsTheBuiltInSpecs() throws {

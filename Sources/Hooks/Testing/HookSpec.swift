@@ -149,16 +149,7 @@ struct HookSpec {
             }
             phase = parsed
         }
-        var exec: [String: CommandRunner.Output] = [:]
-        for (argv, value) in try spec.named("exec") ?? [] {
-            let answer = try SpecTable(value, path: "exec[\"\(argv)\"]")
-            try answer.only(["status", "stdout", "stderr"])
-            exec[argv] = CommandRunner.Output(
-                status: Int32(clamping: try answer.integer("status") ?? 0),
-                standardOutput: try answer.string("stdout") ?? "",
-                standardError: try answer.string("stderr") ?? "")
-        }
-        self.exec = exec
+        exec = try Self.execAnswers(spec)
         if let expect = try spec.table("expect") {
             try expect.only(["calls", "host", "error"])
             expectedCalls = try expect.strings("calls")
@@ -176,6 +167,20 @@ struct HookSpec {
             checkReplaced = try properties.boolean("replaced") ?? true
             checkPhases = try properties.boolean("phases") ?? true
         }
+    }
+
+    /// The case's answers for `exec`, by argv joined with spaces (a spec never runs a program).
+    static func execAnswers(_ spec: SpecTable) throws(SpecError) -> [String: CommandRunner.Output] {
+        var exec: [String: CommandRunner.Output] = [:]
+        for (argv, value) in try spec.named("exec") ?? [] {
+            let answer = try SpecTable(value, path: "exec[\"\(argv)\"]")
+            try answer.only(["status", "stdout", "stderr"])
+            exec[argv] = CommandRunner.Output(
+                status: Int32(clamping: try answer.integer("status") ?? 0),
+                standardOutput: try answer.string("stdout") ?? "",
+                standardError: try answer.string("stderr") ?? "")
+        }
+        return exec
     }
 
     /// The NIC from `instance` (a whole instance spec, as JSON would have it) and `nic_index`,

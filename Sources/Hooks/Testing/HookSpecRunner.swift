@@ -83,6 +83,7 @@ public final class HookSpecRunner {
     /// Runs one case: the action, its expectations, then the built-in properties.
     public func run(_ specCase: HookSpecCase) -> HookSpecOutcome {
         if ConsoleSpec.isConsoleCase(specCase.table) { return runConsole(specCase) }
+        if LifecycleSpec.isLifecycleCase(specCase.table) { return runLifecycle(specCase) }
         let spec: HookSpec
         do {
             spec = try HookSpec(specCase.table)
@@ -184,14 +185,8 @@ public final class HookSpecRunner {
                 failures.append("the host calls differ\n  expected:\(list(expected))\n  actual:\(list(calls))")
             }
         }
-        if let expected = spec.expectedHost {
-            let mismatches = try HostMatch.mismatches(expected, node)
-            if !mismatches.isEmpty {
-                failures.append(
-                    (["the host after \(spec.action.rawValue) differs"] + mismatches.map { "  " + $0 }).joined(
-                        separator: "\n"))
-            }
-        }
+        failures += try expectationFailures(
+            calls: calls, expected: nil, host: spec.expectedHost, node: node, action: spec.action.rawValue)
 
         // The built-in properties.
         if spec.checkUndo {
@@ -383,14 +378,36 @@ public final class HookSpecRunner {
             directories: HookDirectories(builtin: directories.builtin, site: site, library: directories.library),
             stateDirectory: state, limits: limits, logger: logger)
         runner.files = node.files
-        // A spec never runs a program: the call is recorded, the answer comes from the case.
-        let answers = spec.exec
-        runner.executor = { request in
+        runner.executor = Self.recording(node, answers: spec.exec)
+        return runner
+    }
+
+    /// A spec never runs a program: the call is recorded on the node, the answer comes from the
+    /// case (status 0 and no output where it gives none).
+    static func recording(_ node: FakeNode, answers: [String: CommandRunner.Output]) -> HookHost.Executor {
+        { request in
             let command = request.argv.joined(separator: " ")
             node.log.record("exec " + command)
             return answers[command] ?? CommandRunner.Output(status: 0, standardOutput: "", standardError: "")
         }
-        return runner
+    }
+
+    /// What differs from the calls and the host a case expects after `action`.
+    func expectationFailures(
+        calls: [String], expected: [String]?, host expectedHost: SpecTable?, node: FakeNode, action: String
+    ) throws -> [String] {
+        var failures: [String] = []
+        if let expected, expected != calls {
+            failures.append("the host calls differ\n  expected:\(list(expected))\n  actual:\(list(calls))")
+        }
+        if let expectedHost {
+            let mismatches = try HostMatch.mismatches(expectedHost, node)
+            if !mismatches.isEmpty {
+                failures.append(
+                    (["the host after \(action) differs"] + mismatches.map { "  " + $0 }).joined(separator: "\n"))
+            }
+        }
+        return failures
     }
 
     private func act(
@@ -422,7 +439,7 @@ public final class HookSpecRunner {
         return ["\(path): was \(show(before)), is \(show(after))"]
     }
 
-    private func list(_ calls: [String]) -> String {
+    func list(_ calls: [String]) -> String {
         calls.isEmpty ? " (none)" : "\n" + calls.map { "    " + $0 }.joined(separator: "\n")
     }
 

@@ -52,17 +52,39 @@ local test = {}
 ---@field ssh_port? integer the node's ssh port; 22 when nil
 ---@field command? string[] the serial console argv; `taphouse instance console NAME` when nil
 
----One case of a hook spec: a network case, or a console case (`console`, with only `site`,
----`expect` and `skip` besides).
+---The instance of a lifecycle case; what is left out defaults (`instance1.example.com`, no tags,
+---no NICs, no disks).
+---@class taphouse.SpecLifecycleInstance
+---@field name? string
+---@field uuid? string
+---@field tags? string[]
+---@field memory? integer
+---@field vcpus? integer
+---@field nics? {mac: string?, mode: string?, link: string?, ip: string?, vlan: string?, interface: string?}[] each with its tap as `interface` (the fake node has it)
+---@field disks? {path: string, mode: string?, uri: string?}[]
+
+---What a lifecycle case calls `instance.lua` with.
+---@class taphouse.SpecLifecycle
+---@field event "pre_start"|"post_start"|"pre_stop"|"post_stop"|"pre_migrate"|"post_migrate"|"nic_added"|"nic_removed"
+---@field instance? taphouse.SpecLifecycleInstance
+---@field reason? string `post_stop`'s
+---@field role? "source"|"target" a migration's
+---@field success? boolean `post_migrate`'s
+---@field nic? integer `nic_added`'s and `nic_removed`'s
+
+---One case of a hook spec: a network case, a console case (`console`, with only `site`,
+---`expect` and `skip` besides), or a lifecycle case (`lifecycle`, with `site`, `host`, `exec`,
+---`expect`, `properties` (`undo` only) and `skip` besides).
 ---@class taphouse.SpecCase
 ---@field console? taphouse.SpecConsole makes the case a console case
+---@field lifecycle? taphouse.SpecLifecycle makes the case a lifecycle case
 ---@field hook? string the NIC mode whose hook runs; with `nic`, it must agree with `nic.MODE`
 ---@field nic? table the NIC's fields, Ganeti-named as in `taphouse.Nic` (not ACTION, MIGRATION_PHASE); the rest default
 ---@field instance? table a whole instance spec, as its JSON has it, instead of `nic`
 ---@field nic_index? integer which of the instance's NICs; 0 when nil
 ---@field interface? string the tap's name; `tap0` when nil
 ---@field others? table[] other NICs of the node (fields over the case's `nic`, each with its own INTERFACE), brought up before the action checked (for `down`, after the case's own up)
----@field site? table<string, string> hook source by mode (`console` in a console case), for this case only
+---@field site? table<string, string> hook source by mode (`console` in a console case, `instance` in a lifecycle case), for this case only
 ---@field host? taphouse.SpecHost the fake host before the hook runs
 ---@field action? "up"|"down" `up` when nil
 ---@field phase? "pre"|"post" the migration phase
