@@ -324,6 +324,17 @@ struct DaemonTests {
     func aGuestThatPowersOffAndAQemuKilledAreSeenAndCleanedUp() throws {
         let node = try InstanceLifecycleTests.Node()
         let before = try node.snapshot()
+        // The site's lifecycle hook is told why each one stopped.
+        let marks = node.folder.path + "/marks"
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        node.folder.write(
+            "site/instance.lua",
+            """
+            local exec = require "taphouse.exec"
+            return { post_stop = function(instance)
+              exec.run({ "/usr/bin/touch", "\(marks)/" .. instance.name .. "-" .. instance.reason })
+            end }
+            """)
         let daemon = try Daemon(node)
         let events = node.folder.path + "/events"
         let fd = open(events, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
@@ -374,6 +385,8 @@ struct DaemonTests {
             waitFor(#""instance":"crash1","kind":"instance-state","reason":"crashed","state":"stopped""#),
             "\(daemon.log)")
         #expect(try daemon.curl(["/v1/instances/crash1"]).object["reason"] as? String == "crashed")
+        #expect(
+            LifecycleHookTests.marks(marks) == ["crash1-crashed", "off1-guest-shutdown"], "\(daemon.log)")
 
         // Each NIC hook call is an event, with its file and version, and in the metrics.
         let hookEvents = ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").split(separator: "\n")

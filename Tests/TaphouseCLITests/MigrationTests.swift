@@ -390,6 +390,22 @@ struct MigrationTests {
     @Test func aRawDiskOnSharedStorageMovesWithTheGuest() throws {
         let pair = try Pair()
         let shared = TemporaryFolder()
+        // Each node's lifecycle hook is told its side of the move.
+        let marks = shared.path + "/marks"
+        try FileManager.default.createDirectory(atPath: marks, withIntermediateDirectories: true)
+        for (node, label) in [(pair.a, "a"), (pair.b, "b")] {
+            node.folder.write(
+                "site/instance.lua",
+                """
+                local exec = require "taphouse.exec"
+                local function mark(instance)
+                  local what = instance.event .. "-" .. instance.role
+                  if instance.success ~= nil then what = what .. "-" .. tostring(instance.success) end
+                  exec.run({ "/usr/bin/touch", "\(marks)/\(label)-" .. what })
+                end
+                return { pre_migrate = mark, post_migrate = mark }
+                """)
+        }
         let disk = shared.path + "/disk0.raw"
         #expect(FileManager.default.createFile(atPath: disk, contents: Data(count: 1 << 20)))
         let (beforeA, beforeB) = (try pair.a.snapshot(), try pair.b.snapshot())
@@ -413,6 +429,11 @@ struct MigrationTests {
         let there = try move("mig4", from: pair.a, to: pair.b, listen: "10.98.0.2:8102")
         #expect(there.migrate.status == 0, "\(there.migrate.error)")
         #expect(there.finalize.status == 0, "\(there.finalize.error)")
+        #expect(
+            LifecycleHookTests.marks(marks) == [
+                "a-post_migrate-source-true", "a-pre_migrate-source", "b-post_migrate-target-true",
+                "b-pre_migrate-target",
+            ])
         try pair.a.expectUnchanged(since: beforeA)
         // Read on the target, past the guest's cache: what it wrote before the move is there.
         answer = try clientGets(pair, "http://10.99.0.2/cgi-bin/disk")
