@@ -275,6 +275,15 @@ extension InstanceManager {
         var preMigrate = lifecycleCall(.preMigrate, files, spec: nil, runtime: runtime)
         preMigrate.role = "source"
         try refusingLifecycle(preMigrate, operation)
+        var moved = false
+        // A migration that fails from here leaves the guest running here: told so.
+        defer {
+            if !moved {
+                var call = lifecycleCall(.postMigrate, files, spec: nil, runtime: runtime)
+                (call.role, call.success) = ("source", false)
+                reportingLifecycle(call)
+            }
+        }
         var step = "connecting QMP"
         let qmp: QMPConnection
         do {
@@ -352,6 +361,7 @@ extension InstanceManager {
             throw InstanceError(
                 .qemu, name, operation, step: "ending the source's qemu", "pid \(qemu.pid) survived SIGKILL")
         }
+        moved = true
         var postMigrate = lifecycleCall(.postMigrate, files, spec: nil, runtime: runtime)
         (postMigrate.role, postMigrate.success) = ("source", true)
         reportingLifecycle(postMigrate)
