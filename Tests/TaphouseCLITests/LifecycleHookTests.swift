@@ -5,9 +5,9 @@ import Testing
 
 /// `instance.lua` on a real node: `pre_start` refuses an instance tagged `maintenance` with a
 /// message the user sees and nothing changed; `post_start` keeps an nftables table for the
-/// instance while it runs (journaled, undone after `post_stop`); `post_stop` is told why the
-/// instance stopped (a stop, a cleanup after a crash); `nic_added` and `nic_removed` follow
-/// hot-plug; a failing `post_start` is reported and the start stands; `hooks check` refuses a
+/// instance while it runs (journaled, undone after `post_stop`); `pre_stop` refuses to stop a
+/// pinned one; `post_stop` is told why the instance stopped (a stop, a cleanup after a crash);
+/// `nic_added` and `nic_removed` follow hot-plug; a failing `post_start` is reported and the start stands; `hooks check` refuses a
 /// misspelt event.
 @Suite(
     "Lifecycle hooks",
@@ -47,6 +47,12 @@ struct LifecycleHookTests {
           end
         end
 
+        function M.pre_stop(instance)
+          for _, tag in ipairs(instance.tags) do
+            if tag == "pinned" then error(instance.name .. " is pinned: untag it to stop it") end
+          end
+        end
+
         function M.post_stop(instance)
           mark(instance, "stopped-" .. instance.reason)
         end
@@ -63,10 +69,12 @@ struct LifecycleHookTests {
         """
     }
 
-    static func spec(_ node: Node, _ name: String, tags: [String]) throws -> String {
+    /// A guest on br0; with `address`, one that answers ping there once it has booted.
+    static func spec(_ node: Node, _ name: String, tags: [String], address: String? = nil) throws -> String {
         try node.spec(
-            name: name, nics: [("bridged", "br0", nil)], extra: ["kernel_args": "guest.shell=1"],
-            top: ["tags": tags], guestIP: "", gateway: "")
+            name: name, nics: [("bridged", "br0", nil)],
+            extra: ["kernel_args": address.map { "guest.ip=\($0)/24" } ?? "guest.shell=1"], top: ["tags": tags],
+            guestIP: "", gateway: "")
     }
 
     /// The nftables tables of the node's namespace.
@@ -97,7 +105,9 @@ struct LifecycleHookTests {
         #expect(Self.marks(marks).isEmpty)
         #expect(try Self.nftTables(node).isEmpty)
 
-        let started = try node.taphouse(["instance", "start", "--spec", try Self.spec(node, "life1", tags: ["web"])])
+        let started = try node.taphouse([
+            "instance", "start", "--spec", try Self.spec(node, "life1", tags: ["web"], address: "10.99.0.2"),
+        ])
         #expect(started.status == 0, "\(started.error)")
         let table = try node.ns.run {
             try BlockingCommand.run(["/usr/sbin/nft", "list", "table", "inet", "guests_life1"], timeout: .seconds(10))
@@ -105,10 +115,15 @@ struct LifecycleHookTests {
         #expect(table.standardOutput.contains("52:54:00:12:34:50"), "\(table.standardOutput) \(table.standardError)")
         #expect(Self.marks(marks).contains { $0.hasPrefix("life1-started-1-nics-tap") }, "\(Self.marks(marks))")
 
-        // Hot-plug is told to it, with the NIC's index and the NICs the instance has then.
+        // Hot-plug is told to it, with the NIC's index and the NICs the instance has then (the
+        // guest booted first: one still booting does not answer an unplug).
+        #expect(try node.pings("10.99.0.2"))
         let nic = #"{"mac": "52:54:00:12:35:07", "nicparams": {"mode": "bridged", "link": "br0"}}"#
         #expect(try node.taphouse(["instance", "nic-add", "life1", "--nic", nic]).status == 0)
         #expect(Self.marks(marks).contains("life1-nic-added-1-of-2"), "\(Self.marks(marks))")
+        let removed = try node.taphouse(["instance", "nic-remove", "life1", "--index", "1"])
+        #expect(removed.status == 0, "\(removed.error)")
+        #expect(Self.marks(marks).contains("life1-nic-removed-1-of-1"), "\(Self.marks(marks))")
 
         let stop = try node.taphouse(["instance", "stop", "life1", "--force"])
         #expect(stop.status == 0, "\(stop.error)")
@@ -125,7 +140,9 @@ struct LifecycleHookTests {
         let before = try node.snapshot()
 
         // post_start fails after its table was made: its own change is undone, the start stands.
-        let started = try node.taphouse(["instance", "start", "--spec", try Self.spec(node, "life2", tags: ["flaky"])])
+        let started = try node.taphouse([
+            "instance", "start", "--spec", try Self.spec(node, "life2", tags: ["flaky", "pinned"]),
+        ])
         #expect(started.status == 0, "\(started.error)")
         #expect(started.error.contains("instance.lua post_start failed"), "\(started.error)")
         #expect(started.error.contains("post_start of life2 failed"), "\(started.error)")
@@ -134,6 +151,13 @@ struct LifecycleHookTests {
             try BlockingCommand.run(["/usr/sbin/nft", "list", "table", "inet", "guests_life2"], timeout: .seconds(10))
         }
         #expect(table.status != 0, "the failed post_start's table stayed: \(table.standardOutput)")
+
+        // pre_stop refuses the stop: the instance runs on, untouched.
+        let pinned = try node.taphouse(["instance", "stop", "life2", "--force"])
+        #expect(pinned.status == 1)
+        #expect(pinned.error.contains("stop life2: instance.lua pre_stop: "), "\(pinned.error)")
+        #expect(pinned.error.contains("life2 is pinned: untag it to stop it"), "\(pinned.error)")
+        #expect(try node.taphouse(["instance", "list"]).output.hasPrefix("life2\trunning"))
 
         try node.killQemu("life2")
         let cleanup = try node.taphouse(["instance", "cleanup", "life2"])
