@@ -28,7 +28,16 @@ enum FaultPoint {
             kill(getpid(), SIGKILL)
             while true { pause() }
         case "kill-qemu":
-            if let qemu = QemuProcess.find(pidFile: files.pidFile) {
+            // Where qemu is still initialising (start.up: the launcher has not returned) its pid
+            // file comes a moment later, later still on a loaded machine: waited for, so that
+            // the fault always meets a qemu.
+            var found = QemuProcess.find(pidFile: files.pidFile)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while found == nil, ContinuousClock.now < deadline {
+                usleep(20_000)
+                found = QemuProcess.find(pidFile: files.pidFile)
+            }
+            if let qemu = found {
                 kill(qemu.pid, SIGKILL)
                 _ = qemu.waitForExit(.seconds(10))
             }

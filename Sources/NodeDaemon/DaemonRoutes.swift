@@ -45,7 +45,13 @@ struct DaemonRoutes: Sendable {
             }
         }
         router.get("/v1/instances/{name}") { request, context in
-            await Self.answer(request) { try await Self.json(registry.info(try Self.name(context)), request) }
+            await Self.answer(request) {
+                let name = try Self.name(context)
+                // A Result, not a typed throw across the actor hop: Swift 6.3.1's release build
+                // crashed (LLVM, splitting this closure's coroutine) on the typed throw here.
+                let info = await registry.infoResult(name)
+                return Self.json(try info.get(), request)
+            }
         }
         router.post("/v1/instances/{name}/stop") { request, context in
             await Self.answer(request) {

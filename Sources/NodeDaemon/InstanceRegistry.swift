@@ -218,6 +218,15 @@ actor InstanceRegistry {
         cached?[name] = info
     }
 
+    /// ``info(_:)`` as a value.
+    func infoResult(_ name: String) async -> Result<InstanceInfo, InstanceError> {
+        do {
+            return .success(try await info(name))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     func info(_ name: String) async throws(InstanceError) -> InstanceInfo {
         let shared = shared
         let result = await executor.run { () -> Result<InstanceInfo, InstanceError> in
