@@ -292,7 +292,10 @@ final class HookMirror: @unchecked Sendable {
                         touched = siteFiles().filter { $0.hasPrefix(relative + "/") }
                     } else if mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 {
                         forget(relative)
-                        touched = liveFiles().filter { $0.hasPrefix(relative + "/") }
+                        // What served from it, and what was refused from it (a refusal of a
+                        // file no longer there is no refusal: the soak found one left).
+                        let refusedFiles = lock.withLock { Array(refused.keys) }
+                        touched = (liveFiles() + refusedFiles.sorted()).filter { $0.hasPrefix(relative + "/") }
                     }
                 } else if relative.hasSuffix(".lua"), Self.isHookFile(relative) {
                     touched = [relative]
