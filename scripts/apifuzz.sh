@@ -118,15 +118,15 @@ state=$work/state
 site=$work/site
 mkdir -p "$state" "$site"
 
-# The daemon finds its built-in hooks and Lua library next to its executable (<prefix>/share/
-# taphouse, or the source tree for .build/<config>/taphouse). A binary from elsewhere gets a
-# private prefix: a hard link (a copy across file systems) with share/taphouse pointing here.
+# The daemon finds its built-in hooks and Lua library from its executable (a package's
+# <prefix>/lib/taphouse/hooks and <prefix>/share/taphouse/lua, or the source tree for
+# .build/<triple>/<config>/taphouse). A binary from elsewhere gets a private prefix: a hard link
+# (a copy across file systems) with those two pointing here.
 bindir=$(dirname "$(realpath "$taphouse")")
-if [[ ! -d $bindir/../share/taphouse/hooks/network && ! -d $bindir/../../../hooks/network &&
-    ! -d $bindir/../../hooks/network ]]; then
-    mkdir -p "$work/prefix/bin" "$work/prefix/share/taphouse"
+if [[ ! -d $bindir/../lib/taphouse/hooks/network && ! -d $bindir/../../../hooks/network ]]; then
+    mkdir -p "$work/prefix/bin" "$work/prefix/lib/taphouse" "$work/prefix/share/taphouse"
     ln "$taphouse" "$work/prefix/bin/taphouse" 2>/dev/null || cp "$taphouse" "$work/prefix/bin/taphouse"
-    ln -s "$repo/hooks" "$work/prefix/share/taphouse/hooks"
+    ln -s "$repo/hooks" "$work/prefix/lib/taphouse/hooks"
     ln -s "$repo/lua" "$work/prefix/share/taphouse/lua"
     taphouse=$work/prefix/bin/taphouse
 fi

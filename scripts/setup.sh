@@ -10,11 +10,13 @@ set -euo pipefail
 # soak (scripts/soak.sh) and, in a venv, schemathesis (scripts/apifuzz.sh).
 packages=(liblua5.4-dev pkg-config qemu-system-x86 iproute2 openvswitch-switch ebtables arptables iptables nftables bird2 curl openssl python3 python3-venv)
 
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
+# Installs those of the packages named that are missing (scripts that need more call it too).
+need_packages() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
     echo "setup: installing ${missing[*]}" >&2
     if [ "$(id -u)" -ne 0 ]; then
         echo "setup: need root to install ${missing[*]} (run as root, or install them first)" >&2
@@ -22,7 +24,8 @@ if ((${#missing[@]})); then
     fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+}
+need_packages "${packages[@]}"
 
 if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"

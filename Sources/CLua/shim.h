@@ -33,6 +33,10 @@ static inline int clua_loadtext(lua_State *L, const char *buf, size_t len, const
     return luaL_loadbufferx(L, buf, len, name, "t");
 }
 
+/// The library's own identification ("$LuaVersion: Lua 5.4.4  Copyright ..."): the release
+/// the process runs, which may be newer than the headers it was built with.
+static inline const char *clua_ident(void) { return lua_ident; }
+
 static inline uint64_t clua_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

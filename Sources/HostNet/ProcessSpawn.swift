@@ -27,12 +27,16 @@ public enum ProcessSpawn {
         /// Whether the child leads a process group of its own (its pid), so that it and what it
         /// starts can be killed together.
         public var newProcessGroup: Bool
+        /// The file to run when it is not `argv[0]` (`/proc/self/exe`: this process's own
+        /// binary, even once a package upgrade replaced the file it was started from).
+        public var executable: String?
 
         public init(
             environment: [String]? = nil, standardInput: Int32? = nil, standardOutput: Int32? = nil,
             standardError: Int32? = nil, passing: [Int32] = [], directory: String? = nil,
-            newProcessGroup: Bool = false
+            newProcessGroup: Bool = false, executable: String? = nil
         ) {
+            self.executable = executable
             self.environment = environment
             self.standardInput = standardInput
             self.standardOutput = standardOutput
@@ -49,7 +53,7 @@ public enum ProcessSpawn {
     /// Starts `argv` and returns its pid.
     public static func spawn(_ argv: [String], _ options: Options) throws(HostNetError) -> pid_t {
         let command = argv.joined(separator: " ")
-        guard let program = argv.first, program.hasPrefix("/") else {
+        guard let program = options.executable ?? argv.first, program.hasPrefix("/") else {
             throw HostNetError(
                 .invalid, command.isEmpty ? "exec" : command, detail: "the program must be an absolute path")
         }

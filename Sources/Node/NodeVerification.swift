@@ -18,10 +18,26 @@ public struct NodeVerification: Codable, Sendable {
     public var checks: [Check]
     public var ok: Bool { checks.allSatisfy(\.ok) }
 
+    public init(checks: [Check]) { self.checks = checks }
+
+    private enum CodingKeys: String, CodingKey { case ok, checks }
+
+    public init(from decoder: any Decoder) throws {
+        checks = try decoder.container(keyedBy: CodingKeys.self).decode([Check].self, forKey: .checks)
+    }
+
+    /// `ok` is written too, so that a health check reads one field.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(checks, forKey: .checks)
+    }
+
     /// Runs every check; `checkHook` loads a network hook file (in a worker) and says what is
-    /// wrong with it, or nil.
+    /// wrong with it, or nil. The built-in hooks must be there (an install missing them can run
+    /// no NIC); the site's folder may be absent.
     public static func run(
-        qemu: String, hookFolders: [String], checkHook: (String) -> String?
+        qemu: String, builtin: String, site: String?, checkHook: (String) -> String?
     ) async -> NodeVerification {
         var checks: [Check] = []
         do {
@@ -42,7 +58,13 @@ public struct NodeVerification: Codable, Sendable {
         } catch {
             checks.append(Check(kind: "tun", subject: "/dev/net/tun", ok: false, detail: "\(error)"))
         }
-        for folder in hookFolders {
+        if !FileManager.default.fileExists(atPath: builtin + "/network") {
+            checks.append(
+                Check(
+                    kind: "hook", subject: builtin, ok: false,
+                    detail: "no built-in hooks: \(builtin)/network is missing"))
+        }
+        for folder in [builtin, site].compactMap({ $0 }) {
             let network = folder + "/network"
             for name in ((try? FileManager.default.contentsOfDirectory(atPath: network)) ?? []).sorted()
             where name.hasSuffix(".lua") {

@@ -185,7 +185,7 @@ actor InstanceRegistry {
         return await executor.run {
             let hooks = shared.manager.hooks
             return await NodeVerification.run(
-                qemu: qemu, hookFolders: [hooks.builtin, hooks.site].compactMap { $0 },
+                qemu: qemu, builtin: hooks.builtin, site: hooks.site,
                 checkHook: { shared.manager.checkHook($0, console: false) })
         }
     }

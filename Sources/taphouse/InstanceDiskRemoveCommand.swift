@@ -13,6 +13,8 @@ struct InstanceDiskRemoveCommand: AsyncParsableCommand {
     @OptionGroup var options: HotRemoveOptions
 
     func run() async throws {
-        try await options.run("disks", "disk") { try $0.removeDisk(options.name, index: options.index, timeout: $1) }
+        try await options.run("disks", "disk") {
+            _ = try $0.removeDisk(options.name, index: options.index, timeout: $1)
+        }
     }
 }

@@ -13,6 +13,6 @@ struct InstanceNICRemoveCommand: AsyncParsableCommand {
     @OptionGroup var options: HotRemoveOptions
 
     func run() async throws {
-        try await options.run("nics", "NIC") { try $0.removeNIC(options.name, index: options.index, timeout: $1) }
+        try await options.run("nics", "NIC") { _ = try $0.removeNIC(options.name, index: options.index, timeout: $1) }
     }
 }

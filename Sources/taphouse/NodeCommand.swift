@@ -15,7 +15,8 @@ struct NodeCommand: AsyncParsableCommand {
 
 /// The qemu a node command asks.
 struct QemuOption: ParsableArguments {
-    @Option(name: .customLong("qemu"), help: "The qemu binary.") var path = "/usr/bin/qemu-system-x86_64"
+    static let defaultPath = "/usr/bin/qemu-system-x86_64"
+    @Option(name: .customLong("qemu"), help: "The qemu binary.") var path = QemuOption.defaultPath
 }
 
 /// `taphouse node info [--json]`: memory, CPUs, qemu version.
@@ -60,6 +61,8 @@ struct NodeVerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var qemu: QemuOption
     @OptionGroup var hooks: HooksDirectoryOption
+    @Flag(help: "Print the checks as JSON (as GET /v1/node/verify does); the exit status is the same.")
+    var json = false
 
     func run() async throws {
         let directories = hooks.directories
@@ -67,8 +70,13 @@ struct NodeVerifyCommand: AsyncParsableCommand {
             pool: HookWorkerPool(.taphouse(size: 1)),
             setup: HookWorkerSetup(directories: directories, stateDirectory: "/nonexistent"))
         let verification = await NodeVerification.run(
-            qemu: qemu.path, hookFolders: [directories.builtin, directories.site].compactMap { $0 },
+            qemu: qemu.path, builtin: directories.builtin, site: directories.site,
             checkHook: { workers.check($0, console: false) })
+        if json {
+            print(try InstanceInfoCommand.encode(verification))
+            if !verification.ok { throw ExitCode.failure }
+            return
+        }
         for check in verification.checks {
             if check.ok {
                 print("ok\t\(check.kind == "qemu" ? "\(check.detail) at \(check.subject)" : check.subject)")

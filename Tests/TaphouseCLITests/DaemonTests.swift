@@ -25,11 +25,17 @@ struct DaemonTests {
         let options: [String]
         /// The daemon's environment (a fixed PATH when nil); the fault matrix names a fault here.
         var environment: [String]?
+        /// The taphouse binary run.
+        let binary: String
 
-        init(_ node: InstanceLifecycleTests.Node, options: [String] = [], environment: [String]? = nil) throws {
+        init(
+            _ node: InstanceLifecycleTests.Node, options: [String] = [], environment: [String]? = nil,
+            binary: String = TaphouseBinary.path
+        ) throws {
             self.node = node
             self.options = options
             self.environment = environment
+            self.binary = binary
             pid = 0
             try start()
         }
@@ -45,7 +51,7 @@ struct DaemonTests {
             defer { close(fd) }
             pid = try ProcessSpawn.spawn(
                 [
-                    NetworkNamespace.ipPath, "netns", "exec", node.ns.name, TaphouseBinary.path, "serve", "--state-dir",
+                    NetworkNamespace.ipPath, "netns", "exec", node.ns.name, binary, "serve", "--state-dir",
                     node.state, "--hooks-dir", node.site,
                 ] + options,
                 ProcessSpawn.Options(environment: environment, standardOutput: fd, standardError: fd))
@@ -205,6 +211,8 @@ struct DaemonTests {
         // The node's checks, and a plan of a spec, which starts nothing.
         let verify = try daemon.curl(["/v1/node/verify"])
         #expect(verify.status == 200)
+        // One field for a health check, as `taphouse node verify --json` prints.
+        #expect(verify.object["ok"] as? Bool == true, "\(verify.body)")
         let checks = verify.object["checks"] as? [[String: Any]] ?? []
         #expect(checks.contains { $0["kind"] as? String == "qemu" && $0["ok"] as? Bool == true }, "\(verify.body)")
         #expect(checks.contains { $0["kind"] as? String == "hook" && $0["ok"] as? Bool == true }, "\(verify.body)")

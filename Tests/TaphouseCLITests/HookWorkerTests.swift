@@ -22,6 +22,17 @@ struct HookWorkerTests {
         HookWorkerPool(.taphouse(executable: TaphouseBinary.path, size: size))
     }
 
+    /// Hooks that evaluate files through `pool`, with no hook folders.
+    static func evaluator(
+        _ pool: HookWorkerPool, _ folder: TemporaryFolder, limits: LuaLimits = HookSandbox.defaultLimits
+    ) -> WorkerHooks {
+        WorkerHooks(
+            pool: pool,
+            setup: HookWorkerSetup(
+                directories: HookDirectories(builtin: "/nonexistent", site: nil, library: "/nonexistent"),
+                stateDirectory: folder.path, limits: limits))
+    }
+
     static func nic(_ mode: String = "bridged", link: String = "br0") -> NICSpec {
         NICSpec(mac: "aa:00:00:12:34:56", uuid: "003fc157-66a8-4e6d-8b7e-ec4f69751396", mode: mode, link: link)
     }
@@ -128,11 +139,7 @@ struct HookWorkerTests {
         folder.write("spin.lua", "local n = 0 while true do n = n + 1 end")
         folder.write("fine.lua", "return 'fine'")
         let pool = Self.pool(size: 1)
-        let hooks = WorkerHooks(
-            pool: pool,
-            setup: HookWorkerSetup(
-                directories: HookDirectories(builtin: "/nonexistent", site: nil, library: "/nonexistent"),
-                stateDirectory: folder.path, limits: LuaLimits(timeout: .seconds(20))))
+        let hooks = Self.evaluator(pool, folder, limits: LuaLimits(timeout: .seconds(20)))
         // The worker spins; it gets the signal a crash in Lua's C code would raise.
         let crasher = Thread {
             for _ in 0..<500 {
@@ -153,6 +160,25 @@ struct HookWorkerTests {
         let result = try hooks.eval(folder.path + "/fine.lua", moduleRoots: [])
         #expect(result.values == ["fine"])
         #expect(pool.started == 2)
+    }
+
+    @Test func aWorkerKilledWhileIdleCostsNoCall() throws {
+        let folder = TemporaryFolder()
+        folder.write("fine.lua", "return 'fine'")
+        let pool = Self.pool(size: 1)
+        let hooks = Self.evaluator(pool, folder)
+        #expect(try hooks.eval(folder.path + "/fine.lua", moduleRoots: []).values == ["fine"])
+        // The OOM killer, or an admin, takes the idle worker.
+        let idle = try #require(pool.workerPIDs.first)
+        kill(idle, SIGKILL)
+        while (try? String(contentsOfFile: "/proc/\(idle)/stat", encoding: .utf8))?.contains(") Z ") != true {
+            usleep(1000)
+        }
+        // The next call is served by a new worker, not failed by the dead one.
+        #expect(try hooks.eval(folder.path + "/fine.lua", moduleRoots: []).values == ["fine"])
+        #expect(pool.died == 1)
+        #expect(pool.started == 2)
+        #expect(pool.workerPIDs.count == 1 && pool.workerPIDs.first != idle)
     }
 
     @Test func aStoppedWorkerIsKilledAtItsCeilingAndTheNextSpecFileRuns() throws {

@@ -347,25 +347,26 @@ class Daemon:
 def prepared_binary(binary: str, work: str) -> str:
     """The binary, where the daemon finds its built-in hooks and Lua library.
 
-    taphouse looks for them next to its executable (<prefix>/share/taphouse, or the source tree
-    for .build/<config>/taphouse). A binary from elsewhere (TAPHOUSE_BIN) gets a private prefix
-    in the work folder: a hard link (a copy across file systems), share/taphouse pointing at
-    this tree's hooks/ and lua/."""
+    taphouse looks for them from its executable (a package's <prefix>/lib/taphouse/hooks and
+    <prefix>/share/taphouse/lua, or the source tree for .build/<triple>/<config>/taphouse). A
+    binary from elsewhere (TAPHOUSE_BIN) gets a private prefix in the work folder: a hard link
+    (a copy across file systems), with lib/taphouse/hooks and share/taphouse/lua pointing at this
+    tree's hooks/ and lua/."""
     binary = os.path.realpath(binary)
     folder = os.path.dirname(binary)
-    for base in (os.path.join(folder, "..", "share", "taphouse"), os.path.join(folder, "..", ".."),
-                 os.path.join(folder, "..")):
-        if os.path.isdir(os.path.join(base, "hooks", "network")):
+    for hooks in (os.path.join(folder, "..", "lib", "taphouse", "hooks"),
+                  os.path.join(folder, "..", "..", "..", "hooks")):
+        if os.path.isdir(os.path.join(hooks, "network")):
             return binary
     prefix = os.path.join(work, "prefix")
-    os.makedirs(os.path.join(prefix, "bin"))
-    os.makedirs(os.path.join(prefix, "share", "taphouse"))
+    for sub in ("bin", "lib/taphouse", "share/taphouse"):
+        os.makedirs(os.path.join(prefix, sub))
     linked = os.path.join(prefix, "bin", "taphouse")
     try:
         os.link(binary, linked)
     except OSError:
         shutil.copy2(binary, linked)
-    os.symlink(os.path.join(REPO, "hooks"), os.path.join(prefix, "share", "taphouse", "hooks"))
+    os.symlink(os.path.join(REPO, "hooks"), os.path.join(prefix, "lib", "taphouse", "hooks"))
     os.symlink(os.path.join(REPO, "lua"), os.path.join(prefix, "share", "taphouse", "lua"))
     return linked
 

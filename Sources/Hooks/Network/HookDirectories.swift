@@ -41,19 +41,22 @@ public struct HookDirectories: Sendable, Hashable, Codable {
         return FileManager.default.fileExists(atPath: path) ? (path, true) : nil
     }
 
-    /// The install's folders, found next to the running executable: `<prefix>/share/taphouse`
-    /// when installed, or the source tree when run from `.build/<config>/`.
+    /// The install's folders, found from the running executable: a package's layout
+    /// (`<prefix>/bin/taphouse` with `<prefix>/lib/taphouse/hooks` and
+    /// `<prefix>/share/taphouse/lua`), or the source tree when run from `.build/<config>/`.
     public static func installed(site: String?, files: [String] = []) -> HookDirectories {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // The binary itself, not argv[0]: run through PATH, argv[0] is only `taphouse`.
+        let bin = URL(fileURLWithPath: HookWorkerPool.Configuration.ownExecutable).resolvingSymlinksInPath()
             .deletingLastPathComponent()
-        let candidates = [
-            executable.deletingLastPathComponent().appendingPathComponent("share/taphouse"),
-            executable.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent(),
-            executable.deletingLastPathComponent().deletingLastPathComponent(),
-        ]
-        let base =
-            candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("hooks/network").path) }
-            ?? candidates[0]
+        let prefix = bin.deletingLastPathComponent()
+        let packaged = prefix.appendingPathComponent("lib/taphouse/hooks")
+        if FileManager.default.fileExists(atPath: packaged.appendingPathComponent("network").path) {
+            return HookDirectories(
+                builtin: packaged.path, site: site,
+                library: prefix.appendingPathComponent("share/taphouse/lua").path, files: files)
+        }
+        // .build/<triple>/<config>/taphouse (.build/<config> is a link to it): the repository's.
+        let base = prefix.deletingLastPathComponent().deletingLastPathComponent()
         return HookDirectories(
             builtin: base.appendingPathComponent("hooks").path, site: site,
             library: base.appendingPathComponent("lua").path, files: files)

@@ -36,8 +36,9 @@ final class HookWorker {
 
     deinit { terminate() }
 
-    /// Starts `argv` with its end of a new channel as fd 3, in a process group of its own.
-    static func spawn(_ argv: [String]) throws(HookWorkerFailure) -> HookWorker {
+    /// Starts `argv` (the file `executable` when given) with its end of a new channel as fd 3, in
+    /// a process group of its own.
+    static func spawn(_ argv: [String], executable: String? = nil) throws(HookWorkerFailure) -> HookWorker {
         do {
             let (ours, theirs) = try FrameChannel.pair()
             defer { theirs.close() }
@@ -45,7 +46,7 @@ final class HookWorker {
                 argv,
                 ProcessSpawn.Options(
                     environment: HookWorkerPool.Configuration.environment, passing: [theirs.fd],
-                    newProcessGroup: true))
+                    newProcessGroup: true, executable: executable))
             return HookWorker(pid: pid, channel: ours, namespace: .current())
         } catch {
             throw HookWorkerFailure(.broken("cannot start \(argv.joined(separator: " ")): \(error)"))
@@ -74,7 +75,23 @@ final class HookWorker {
         return reap()
     }
 
+    /// Whether the worker ended while it waited idle (killed by the OOM killer or an admin): it
+    /// is reaped then. A zombie, which only its parent (the pool) reaps, keeps its pid and group
+    /// from reuse until `reap` killed what it started.
+    func endedWhileIdle() -> Bool {
+        guard !reaped else { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        guard stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first == "Z" else {
+            return false
+        }
+        reap()
+        return true
+    }
+
     /// Waits for the worker's end (after it closed its channel); how it ended.
+    @discardableResult
     func reap() -> String {
         guard !reaped else { return "gone" }
         reaped = true

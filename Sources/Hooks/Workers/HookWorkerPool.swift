@@ -27,22 +27,30 @@ public final class HookWorkerPool: @unchecked Sendable {
         /// How long past a call's Lua time budget its worker may take before it is killed: the
         /// budget stops Lua code inside the worker; the kill is for what the budget cannot stop.
         public var grace: Duration
+        /// The file run, when it is not `argv[0]`.
+        public var executable: String?
 
-        public init(argv: [String], size: Int = 4, memoryBytes: Int = 1 << 30, grace: Duration = .seconds(1)) {
+        public init(
+            argv: [String], size: Int = 4, memoryBytes: Int = 1 << 30, grace: Duration = .seconds(1),
+            executable: String? = nil
+        ) {
             self.argv = argv
+            self.executable = executable
             self.size = max(1, size)
             self.memoryBytes = memoryBytes
             self.grace = grace
         }
 
-        /// taphouse's own worker: `taphouse hooks worker` of the executable given (this process's
-        /// own, `/proc/self/exe`, by default).
+        /// taphouse's own worker: `taphouse hooks worker` of the executable given, or by default
+        /// of this process's own binary, run as `/proc/self/exe` (named by its path in `ps`): a
+        /// package upgrade replaces `/usr/bin/taphouse` under a running daemon, and a worker it
+        /// starts after that must still speak its version, until the daemon restarts.
         public static func taphouse(
-            executable: String = Configuration.ownExecutable, size: Int = 4, memoryBytes: Int = 1 << 30
+            executable: String? = nil, size: Int = 4, memoryBytes: Int = 1 << 30
         ) -> Configuration {
             Configuration(
-                argv: [executable, "hooks", "worker", "--memory-mb", String(memoryBytes >> 20)], size: size,
-                memoryBytes: memoryBytes)
+                argv: [executable ?? ownExecutable, "hooks", "worker", "--memory-mb", String(memoryBytes >> 20)],
+                size: size, memoryBytes: memoryBytes, executable: executable == nil ? "/proc/self/exe" : nil)
         }
 
         /// What a worker starts with: a fixed PATH, and Swift's crash backtracer off, so that a
@@ -50,9 +58,13 @@ public final class HookWorkerPool: @unchecked Sendable {
         /// outliving a signal it was sent.
         public static let environment = ProcessSpawn.defaultEnvironment + ["SWIFT_BACKTRACE=enable=no"]
 
-        /// The running executable's path (the link `/proc/self/exe` points at).
+        /// The running executable's path (the link `/proc/self/exe` points at, without the
+        /// ` (deleted)` the kernel adds once an upgrade replaced the file).
         public static var ownExecutable: String {
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
+            guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+                return "/proc/self/exe"
+            }
+            return path.hasSuffix(" (deleted)") ? String(path.dropLast(" (deleted)".count)) : path
         }
     }
 
@@ -177,6 +189,14 @@ public final class HookWorkerPool: @unchecked Sendable {
         while true {
             if let index = idle.lastIndex(where: { $0.namespace == namespace }) {
                 let worker = idle.remove(at: index)
+                // One that died idle gets no call: the call would fail for a death it had no
+                // part in. It is counted out and another taken.
+                if worker.endedWhileIdle() {
+                    alive -= 1
+                    pids.remove(worker.pid)
+                    died += 1
+                    continue
+                }
                 condition.unlock()
                 return worker
             }
@@ -194,7 +214,7 @@ public final class HookWorkerPool: @unchecked Sendable {
                 condition.unlock()
                 evicted?.terminate()
                 do {
-                    let worker = try HookWorker.spawn(configuration.argv)
+                    let worker = try HookWorker.spawn(configuration.argv, executable: configuration.executable)
                     condition.withLock { _ = pids.insert(worker.pid) }
                     return worker
                 } catch {
