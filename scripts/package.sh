@@ -2,9 +2,7 @@
 # Builds the Debian package: taphouse_<version>_amd64.deb, from a build linked with
 # --static-swift-stdlib (the binary needs no Swift runtime on the node; Lua stays Debian's
 # liblua5.4-0).
-#   scripts/package.sh [--debug] [--revision N] [--hooks DIR] [--output DIR]
-#     --debug        a debug build instead of the release one (the install test in CI: a release
-#                    build of every dependency takes longer than CI has)
+#   scripts/package.sh [--revision N] [--hooks DIR] [--output DIR]
 #     --revision N   the Debian revision: <version>-N (default 1); a rebuild of the same version
 #                    with other built-in hooks upgrades over the one before
 #     --hooks DIR    the built-in hooks shipped (default hooks/ of this tree)
@@ -22,22 +20,23 @@ source scripts/setup.sh
 # pandoc writes taphouse-hooks(7) from docs/hooks.md.
 need_packages pandoc
 
-configuration=release revision=1 hooks=hooks output=.build-package
+revision=1 hooks=hooks output=.build-package
 while (($#)); do
     case $1 in
-    --debug) configuration=debug ;;
     --revision) revision=$2; shift ;;
     --hooks) hooks=$2; shift ;;
     --output) output=$2; shift ;;
-    *) echo "usage: scripts/package.sh [--debug] [--revision N] [--hooks DIR] [--output DIR]" >&2; exit 2 ;;
+    *) echo "usage: scripts/package.sh [--revision N] [--hooks DIR] [--output DIR]" >&2; exit 2 ;;
     esac
     shift
 done
 [[ $revision =~ ^[0-9]+$ ]] || { echo "package: --revision $revision is not a number" >&2; exit 2; }
 [[ -d $hooks/network ]] || { echo "package: --hooks $hooks has no network/ folder" >&2; exit 2; }
 
+# Release only: a debug build does not link with --static-swift-stdlib (the static Foundation's
+# references into its ICU are left for the release build's dead stripping to remove).
 scratch=.build-package
-build=(swift build -c "$configuration" --static-swift-stdlib --scratch-path "$scratch")
+build=(swift build -c release --static-swift-stdlib --scratch-path "$scratch")
 "${build[@]}" --product taphouse >&2
 # generate-manual is swift-argument-parser's tool behind its generate-manual plugin; run here on
 # the binary just built (the plugin would build every product of the package again first).
