@@ -9,6 +9,12 @@ public protocol NodeHooks: AnyObject {
     /// A NIC's `up` or `down` on the calling thread's network namespace; the host changes.
     @discardableResult
     func nic(_ call: NICHookCall) throws(HookError) -> [HookCallLine]
+    /// NIC calls in order, up to the first that fails: each call's outcome, also given to `each`
+    /// (with the call's place) as it ends; the calls after a failure are not run. Several NICs
+    /// cost the node one exchange with a worker, not one each.
+    func nics(
+        _ calls: [NICHookCall], each: (Int, Result<[HookCallLine], HookError>) -> Void
+    ) -> [Result<[HookCallLine], HookError>]
     /// The console policy's description for an instance.
     func console(
         _ instance: ConsoleInstanceView, default native: ConsoleDescription
@@ -25,6 +31,20 @@ public protocol NodeHooks: AnyObject {
 }
 
 extension NodeHooks {
+    /// One call after the other, up to the first that fails.
+    public func nics(
+        _ calls: [NICHookCall], each: (Int, Result<[HookCallLine], HookError>) -> Void
+    ) -> [Result<[HookCallLine], HookError>] {
+        var outcomes: [Result<[HookCallLine], HookError>] = []
+        for call in calls {
+            let outcome = Result { () throws(HookError) in try nic(call) }
+            each(outcomes.count, outcome)
+            outcomes.append(outcome)
+            if case .failure = outcome { break }
+        }
+        return outcomes
+    }
+
     /// Undoes the journal of NIC `index` without its hook: for a NIC whose settings (mode, MAC,
     /// link) went with a runtime that no longer reads, so its hook's own `down` cannot be called.
     /// Nothing to undo (no journal) is no error.

@@ -22,26 +22,46 @@ public struct HookRun: Sendable, Codable, Equatable {
     static func observe(
         _ call: NICHookCall, stateDirectory: String, _ body: () throws(HookError) -> [HookCallLine]
     ) -> (HookRun, Result<[HookCallLine], HookError>) {
-        let journal = Journal.path(stateDirectory: stateDirectory, instance: call.instance, nicIndex: call.index)
-        var source = call.action == .down ? Self.source(journal) : nil
+        let before = sourceBefore(call, stateDirectory: stateDirectory)
         let started = ContinuousClock.now
         let result = Result { () throws(HookError) in try body() }
-        let took = ContinuousClock.now - started
-        if call.action == .up { source = Self.source(journal) }
-        var run = HookRun(
+        let run = HookRun(
+            call, result, took: ContinuousClock.now - started, before: before, stateDirectory: stateDirectory)
+        return (run, result)
+    }
+
+    /// What a `down` must read of its journal before it runs (nothing for an `up`).
+    static func sourceBefore(_ call: NICHookCall, stateDirectory: String) -> (file: String, version: String)? {
+        guard call.action == .down else { return nil }
+        return source(Journal.path(stateDirectory: stateDirectory, instance: call.instance, nicIndex: call.index))
+    }
+
+    fileprivate static func source(_ journal: String) -> (file: String, version: String)? {
+        guard case .begin(let hook, let version, _, _, _, _)? = (try? Journal.load(path: journal))??.entries.first
+        else { return nil }
+        return (hook, version)
+    }
+}
+
+extension HookRun {
+    /// `call`, ended with `result` after `took`; `before` is what ``sourceBefore(_:stateDirectory:)``
+    /// read.
+    init(
+        _ call: NICHookCall, _ result: Result<[HookCallLine], HookError>, took: Duration,
+        before: (file: String, version: String)?, stateDirectory: String
+    ) {
+        var source = before
+        if call.action == .up {
+            source = Self.source(
+                Journal.path(stateDirectory: stateDirectory, instance: call.instance, nicIndex: call.index))
+        }
+        self.init(
             instance: call.instance, nic: call.index, action: call.action.rawValue, mode: call.nic.mode,
             phase: call.phase?.rawValue, file: source?.file, version: source?.version,
             seconds: Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18)
         if case .failure(let error) = result {
-            run.error = "\(error)"
-            run.file = run.file ?? error.hookFile
+            self.error = "\(error)"
+            file = file ?? error.hookFile
         }
-        return (run, result)
-    }
-
-    private static func source(_ journal: String) -> (file: String, version: String)? {
-        guard case .begin(let hook, let version, _, _, _, _)? = (try? Journal.load(path: journal))??.entries.first
-        else { return nil }
-        return (hook, version)
     }
 }

@@ -188,31 +188,41 @@ extension InstanceManager {
     }
 
     /// Each NIC's `up` (on a migration target, as its mode's `pre` phase says), its `down`
-    /// registered as its undo.
+    /// registered as its undo. The calls go to the hooks all at once, in order (one exchange with
+    /// a worker, not one a NIC); after a failure that is not fatal (a migration target's `pre`)
+    /// the NICs after it go again.
     private func upHooks(
         _ files: InstanceFiles, _ runtime: QemuRuntime, taps: [Tap], tags: [String], incoming: Bool,
         _ rollback: inout Rollback, step: inout String
     ) throws {
+        var calls: [(call: NICHookCall, fatal: Bool)] = []
         for (index, nic) in runtime.nics.enumerated() {
-            step = "NIC \(index) up hook"
             let pre = incoming ? IncomingMigration.pre(mode: nic.mode) : (run: true, phase: nil, fatal: true)
             guard pre.run else { continue }
             var call = NICHookCall(
                 action: .up, instance: files.name, tags: tags, nic: nic, index: index, interface: taps[index].name)
             call.phase = pre.phase
-            do {
-                try nicHook(call)
-            } catch {
-                guard !pre.fatal else { throw error }
-                logger.warning(
-                    "NIC \(index) pre-migration up failed (not fatal): \(error)",
-                    metadata: ["instance": "\(files.name)"])
+            calls.append((call, pre.fatal))
+        }
+        var next = 0
+        while next < calls.count {
+            let batch = calls[next...]
+            let outcomes = nicHooks(batch.map(\.call))
+            for (outcome, (call, fatal)) in zip(outcomes, batch) {
+                step = "NIC \(call.index) up hook"
+                if case .failure(let error) = outcome {
+                    guard !fatal else { throw error }
+                    logger.warning(
+                        "NIC \(call.index) pre-migration up failed (not fatal): \(error)",
+                        metadata: ["instance": "\(files.name)"])
+                }
+                rollback.add("NIC \(call.index) down hook") { [self] in
+                    var down = call
+                    down.action = .down
+                    try nicHook(down)
+                }
             }
-            rollback.add("NIC \(index) down hook") { [self] in
-                var down = call
-                down.action = .down
-                try nicHook(down)
-            }
+            next += outcomes.count
         }
     }
 

@@ -582,6 +582,20 @@ public final class InstanceManager {
         return try result.get()
     }
 
+    /// NIC hook calls in order, up to the first that fails, in one exchange with the hooks;
+    /// each told to ``onHookRun`` as it ends.
+    func nicHooks(_ calls: [NICHookCall]) -> [Result<[HookCallLine], HookError>] {
+        guard let onHookRun else { return hookCalls.nics(calls) { _, _ in } }
+        let before = calls.map { HookRun.sourceBefore($0, stateDirectory: state.path) }
+        var started = ContinuousClock.now
+        return hookCalls.nics(calls) { index, outcome in
+            let now = ContinuousClock.now
+            onHookRun(
+                HookRun(calls[index], outcome, took: now - started, before: before[index], stateDirectory: state.path))
+            started = now
+        }
+    }
+
     func savedTags(_ files: InstanceFiles) -> [String] { savedSpec(files)?.tags ?? [] }
 
     /// Writes a state file atomically (temp, fsync, rename) and registers its removal.

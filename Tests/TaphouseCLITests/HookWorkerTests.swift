@@ -33,6 +33,19 @@ struct HookWorkerTests {
                 stateDirectory: folder.path, limits: limits))
     }
 
+    /// Hooks of the built-in folder and `folder`/site, the state in `folder`/state; by default a
+    /// Lua budget of 500 ms (so a call's ceiling is 1.5 seconds).
+    static func siteHooks(
+        _ folder: TemporaryFolder, workers: Int = 2, limits: LuaLimits = LuaLimits(timeout: .milliseconds(500))
+    ) -> WorkerHooks {
+        WorkerHooks(
+            pool: pool(size: workers),
+            setup: HookWorkerSetup(
+                directories: HookDirectories(
+                    builtin: Repository.path + "/hooks", site: folder.path + "/site", library: Repository.path + "/lua"),
+                stateDirectory: folder.path + "/state", limits: limits))
+    }
+
     static func nic(_ mode: String = "bridged", link: String = "br0") -> NICSpec {
         NICSpec(mac: "aa:00:00:12:34:56", uuid: "003fc157-66a8-4e6d-8b7e-ec4f69751396", mode: mode, link: link)
     }
@@ -61,12 +74,7 @@ struct HookWorkerTests {
               exec.run({ "/bin/sleep", "31.337" }, { timeout_ms = 60000 })
             end }
             """)
-        let hooks = WorkerHooks(
-            pool: Self.pool(),
-            setup: HookWorkerSetup(
-                directories: HookDirectories(
-                    builtin: Repository.path + "/hooks", site: folder.path + "/site", library: Repository.path + "/lua"),
-                stateDirectory: folder.path + "/state", limits: LuaLimits(timeout: .milliseconds(500))))
+        let hooks = Self.siteHooks(folder)
         try ns.run {
             let host = try LinuxHost()
             let tap = try Tap.create(vnetHeader: true)
@@ -94,6 +102,86 @@ struct HookWorkerTests {
         #expect(hooks.pool.killed == 1)
     }
 
+    /// An instance's NICs go to one worker in one exchange (as a start sends them): each call is
+    /// answered as it ends and watched by its own ceiling; the first that fails is the last run.
+    /// A hook error there is undone by the worker; a worker killed there costs that NIC alone
+    /// (undone by the node), and the NICs before it stay up.
+    @Test func severalNICsInOneExchangeStopAtTheFirstFailureAndKeepWhatWentBefore() throws {
+        let ns = try NetworkNamespace.bridged()
+        let folder = TemporaryFolder()
+        folder.write(
+            "site/network/bridged.lua",
+            """
+            local base = require "taphouse.builtin.network.bridged"
+            local exec = require "taphouse.exec"
+            return { up = function(nic)
+              base.up(nic)
+              if nic.INSTANCE == "fails" and nic.INTERFACE_INDEX == 1 then error("NIC 1 refused") end
+              if nic.INSTANCE == "hangs" and nic.INTERFACE_INDEX == 2 then
+                exec.run({ "/bin/sleep", "31.338" }, { timeout_ms = 60000 })
+              end
+            end }
+            """)
+        let hooks = Self.siteHooks(folder, workers: 1)
+        try ns.run {
+            let host = try LinuxHost()
+            let taps = try (0..<4).map { _ in try Tap.create(vnetHeader: true) }
+            defer { for tap in taps { tap.close() } }
+            let before = try NamespaceSnapshot(host)
+            func calls(_ instance: String) -> [NICHookCall] {
+                taps.enumerated().map { index, tap in
+                    NICHookCall(
+                        action: .up, instance: instance, tags: [], nic: Self.nic(), index: index, interface: tap.name)
+                }
+            }
+            func masters() throws -> [String?] { try taps.map { try host.link($0.name)?.master } }
+            func journals(_ instance: String) -> [Bool] {
+                (0..<4).map { FileManager.default.fileExists(atPath: folder.path + "/state/journal/\(instance)/\($0)") }
+            }
+            func down(_ instance: String, _ count: Int) throws {
+                for var call in calls(instance).prefix(count) {
+                    call.action = .down
+                    _ = try hooks.nic(call)
+                }
+            }
+
+            var told: [Int] = []
+            let fine = hooks.nics(calls("fine")) { index, _ in told.append(index) }
+            #expect(fine.count == 4 && fine.allSatisfy { (try? $0.get()) != nil }, "\(fine)")
+            #expect(told == [0, 1, 2, 3])
+            #expect(try masters() == ["br0", "br0", "br0", "br0"])
+            try down("fine", 4)
+            #expect(try NamespaceSnapshot(host) == before)
+
+            let failed = hooks.nics(calls("fails"))
+            #expect(failed.count == 2, "the NICs after the failure are not run: \(failed)")
+            guard case .failure(let refused) = failed.last else { Issue.record("NIC 1 did not fail"); return }
+            #expect(refused.code == .hook)
+            #expect(refused.description.hasPrefix("instance fails, NIC 1: "), "\(refused)")
+            #expect(refused.description.contains("NIC 1 refused"), "\(refused)")
+            #expect(try masters() == ["br0", nil, nil, nil])
+            #expect(journals("fails") == [true, false, false, false])
+            try down("fails", 1)
+            #expect(hooks.pool.started == 1, "a hook's failure costs no worker")
+
+            let lost = hooks.nics(calls("hangs"))
+            #expect(lost.count == 3, "\(lost)")
+            guard case .failure(let killed) = lost.last else { Issue.record("NIC 2 did not fail"); return }
+            #expect(killed.code == .worker)
+            #expect(
+                killed.description.hasPrefix(
+                    "instance hangs, NIC 2: \(folder.path)/site/network/bridged.lua: up: its worker process was killed"),
+                "\(killed)")
+            #expect(killed.undoFailures == [])
+            #expect(try masters() == ["br0", "br0", nil, nil])
+            #expect(journals("hangs") == [true, true, false, false])
+            try down("hangs", 2)
+            #expect(try NamespaceSnapshot(host) == before)
+        }
+        #expect(Self.processes(named: "sleep 31.338").isEmpty, "the worker's command outlived it")
+        #expect(hooks.pool.killed == 1)
+    }
+
     /// A worker waiting on a command its hook started within the command's timeout is not
     /// overrunning: the node gives it the command's time (up to the call's ceiling), though the
     /// wait is longer than the Lua budget and the grace together.
@@ -111,14 +199,9 @@ struct HookWorkerTests {
               base.up(nic)
             end }
             """)
-        let hooks = WorkerHooks(
-            pool: Self.pool(size: 1),
-            setup: HookWorkerSetup(
-                directories: HookDirectories(
-                    builtin: Repository.path + "/hooks", site: folder.path + "/site", library: Repository.path + "/lua"),
-                stateDirectory: folder.path + "/state",
-                // A Lua budget a loaded machine's test run cannot exhaust with this little Lua.
-                limits: LuaLimits(timeout: .milliseconds(1500), ceiling: .seconds(20))))
+        // A Lua budget a loaded machine's test run cannot exhaust with this little Lua.
+        let hooks = Self.siteHooks(
+            folder, workers: 1, limits: LuaLimits(timeout: .milliseconds(1500), ceiling: .seconds(20)))
         #expect(hooks.ceiling < .seconds(3))
         try ns.run {
             let host = try LinuxHost()

@@ -21,6 +21,19 @@ public final class HookWorkerEngine {
 
     public init(logger: Logger) { self.logger = logger }
 
+    /// Runs `request` and gives `answer` its answers: one, or for ``HookWorkerRequest/nics(_:_:)``
+    /// one per NIC call as it ends, up to the first that failed.
+    public func handle<E: Error>(
+        _ request: HookWorkerRequest, answer: (HookWorkerResponse) throws(E) -> Void
+    ) throws(E) {
+        guard case .nics(let setup, let calls) = request else { return try answer(handle(request)) }
+        for call in calls {
+            let response = handle(.nic(setup, call))
+            try answer(response)
+            if case .failed = response { return }
+        }
+    }
+
     public func handle(_ request: HookWorkerRequest) -> HookWorkerResponse {
         switch request {
         case .ping:
@@ -31,6 +44,8 @@ public final class HookWorkerEngine {
             } catch {
                 return .failed(error)
             }
+        case .nics:
+            return .refused("several NIC calls are answered one by one: handle(_:answer:) takes them")
         case .console(let setup, let call):
             do {
                 let policy =

@@ -91,12 +91,31 @@ public final class HookWorkerPool: @unchecked Sendable {
     public func call(
         _ request: HookWorkerRequest, ceiling: Duration, maximum: Duration? = nil
     ) throws(HookWorkerFailure) -> HookWorkerResponse {
+        var answer = HookWorkerResponse.refused("no answer")
+        try stream(request, ceiling: ceiling, maximum: maximum) {
+            answer = $0
+            return false
+        }
+        return answer
+    }
+
+    /// Sends `request` to a worker and gives `each` its answers as they come, while `each`
+    /// returns true (it returns false at the worker's last answer: the worker is then idle
+    /// again). Each answer has its own `ceiling` and `maximum` from the one before, as a call
+    /// of its own has: a batch of NIC calls is watched as the calls one by one would be.
+    public func stream(
+        _ request: HookWorkerRequest, ceiling: Duration, maximum: Duration? = nil,
+        each: (HookWorkerResponse) -> Bool
+    ) throws(HookWorkerFailure) {
         let worker = try checkOut()
         let payload: [UInt8]
         do {
             // A setup goes to each worker once; after that its number stands for it.
             var number: UInt64 = 0
-            if case .nic(let setup, _) = request { number = self.number(of: setup) }
+            switch request {
+            case .nic(let setup, _), .nics(let setup, _): number = self.number(of: setup)
+            default: break
+            }
             payload = try HookWorkerWire.encode(
                 request, setupNumber: number, sendSetup: !worker.knownSetups.contains(number))
             worker.knownSetups.insert(number)
@@ -104,14 +123,12 @@ public final class HookWorkerPool: @unchecked Sendable {
             checkIn(worker)
             throw HookWorkerFailure(.broken("cannot encode the request: \(error)"))
         }
-        let start = ContinuousClock.now
-        let latest = start + max(ceiling, maximum ?? ceiling)
+        var start = ContinuousClock.now
         var deadline = start + ceiling
-        var answer: [UInt8]
-        var response: HookWorkerResponse
         do {
-            answer = try worker.exchange(payload, deadline: deadline)
+            var answer = try worker.exchange(payload, deadline: deadline)
             while true {
+                let response: HookWorkerResponse
                 do {
                     response = try HookWorkerWire.decodeResponse(answer)
                 } catch {
@@ -119,8 +136,14 @@ public final class HookWorkerPool: @unchecked Sendable {
                     worker.terminate()
                     throw HookWorkerFailure(.broken("cannot decode its answer: \(error)"))
                 }
-                guard case .extend(let milliseconds) = response else { break }
-                deadline = min(latest, max(deadline, .now + .milliseconds(milliseconds) + configuration.grace))
+                if case .extend(let milliseconds) = response {
+                    let latest = start + max(ceiling, maximum ?? ceiling)
+                    deadline = min(latest, max(deadline, .now + .milliseconds(milliseconds) + configuration.grace))
+                } else {
+                    guard each(response) else { break }
+                    start = .now
+                    deadline = start + ceiling
+                }
                 answer = try worker.channel.receive(deadline: deadline)
             }
         } catch let failure as HookWorkerFailure {
@@ -145,7 +168,6 @@ public final class HookWorkerPool: @unchecked Sendable {
             throw HookWorkerFailure(.broken("\(error)"))
         }
         checkIn(worker)
-        return response
     }
 
     /// The number a setup goes by on the wire (the same for the pool's life).

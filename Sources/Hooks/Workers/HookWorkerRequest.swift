@@ -5,6 +5,10 @@ import QEMU
 public enum HookWorkerRequest: Sendable, Codable {
     /// A NIC's `up` or `down` on the worker's node (its network namespace).
     case nic(HookWorkerSetup, NICHookCall)
+    /// Several NIC calls, run in order, each answered as it ends (as `nic` is), the first that
+    /// fails the last: the node sends an instance's NICs at once and the worker never waits
+    /// for the node between them.
+    case nics(HookWorkerSetup, [NICHookCall])
     /// The console policy for an instance.
     case console(HookWorkerSetup, ConsoleHookCall)
     /// A lifecycle hook call (`instance.lua`) on the worker's node.

@@ -31,17 +31,20 @@ public enum HookWorkerServer {
             } catch {
                 return "cannot read from the node: \(error)"
             }
-            let response: HookWorkerResponse
-            do {
-                response = engine.handle(try HookWorkerWire.decodeRequest(frame, setups: &setups))
-            } catch {
-                response = .refused("cannot decode the request: \(error)")
+            // The node waits for each answer under its own deadline; a worker that cannot write
+            // within a minute has lost its node.
+            let answer = { (response: HookWorkerResponse) throws in
+                try channel.send(try HookWorkerWire.encode(response), deadline: .now + .seconds(60))
             }
             do {
-                let bytes = try HookWorkerWire.encode(response)
-                // The node waits for the answer under its own deadline; a worker that cannot write
-                // within a minute has lost its node.
-                try channel.send(bytes, deadline: .now + .seconds(60))
+                let request: HookWorkerRequest
+                do {
+                    request = try HookWorkerWire.decodeRequest(frame, setups: &setups)
+                } catch {
+                    try answer(.refused("cannot decode the request: \(error)"))
+                    continue
+                }
+                try engine.handle(request, answer: answer)
             } catch {
                 return "cannot answer the node: \(error)"
             }

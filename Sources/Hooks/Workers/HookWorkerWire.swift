@@ -13,6 +13,7 @@ public enum HookWorkerWire {
         case calls = 3
         case pong = 4
         case extend = 5
+        case nics = 6
     }
 
     /// A request, its setup given in full (first use on this worker) or by number.
@@ -25,17 +26,13 @@ public enum HookWorkerWire {
             out.byte(Tag.ping.rawValue)
         case .nic(let setup, let call):
             out.byte(Tag.nic.rawValue)
-            out.number(setupNumber)
-            out.bool(sendSetup)
-            if sendSetup { out.data([UInt8](try JSONEncoder().encode(setup))) }
-            out.byte(call.action == .up ? 0 : 1)
-            out.string(call.instance)
-            out.strings(call.tags)
-            out.nic(call.nic)
-            out.number(UInt64(call.index))
-            out.string(call.interface)
-            out.byte(call.phase.map { $0 == .pre ? 1 : 2 } ?? 0)
-            out.bool(call.dryRun)
+            try out.setup(setup, number: setupNumber, send: sendSetup)
+            out.call(call)
+        case .nics(let setup, let calls):
+            out.byte(Tag.nics.rawValue)
+            try out.setup(setup, number: setupNumber, send: sendSetup)
+            out.number(UInt64(calls.count))
+            for call in calls { out.call(call) }
         default:
             out.byte(Tag.json.rawValue)
             out.bytes += try JSONEncoder().encode(request)
@@ -51,28 +48,12 @@ public enum HookWorkerWire {
         switch Tag(rawValue: try input.byte()) {
         case .ping?: return .ping
         case .nic?:
-            let number = try input.number()
-            if try input.bool() {
-                setups[number] = try JSONDecoder().decode(HookWorkerSetup.self, from: Data(try input.data()))
-            }
-            guard let setup = setups[number] else { throw WireError("setup \(number) was never sent") }
-            let action: NetworkHookRunner.Action = try input.byte() == 0 ? .up : .down
-            let instance = try input.string()
-            let tags = try input.strings()
-            let nic = try input.nic()
-            let index = Int(try input.number())
-            let interface = try input.string()
-            let phase: NetworkHookRunner.Phase? =
-                switch try input.byte() {
-                case 1: .pre
-                case 2: .post
-                default: nil
-                }
-            return .nic(
-                setup,
-                NICHookCall(
-                    action: action, instance: instance, tags: tags, nic: nic, index: index, interface: interface,
-                    phase: phase, dryRun: try input.bool()))
+            return .nic(try input.setup(&setups), try input.call())
+        case .nics?:
+            let setup = try input.setup(&setups)
+            let count = try input.number()
+            guard count <= UInt64(input.bytes.count - input.offset) else { throw WireError("short message") }
+            return .nics(setup, try (0..<count).map { _ in try input.call() })
         case .json?: return try JSONDecoder().decode(HookWorkerRequest.self, from: Data(input.rest()))
         default: throw WireError("not a request")
         }
@@ -169,6 +150,24 @@ struct WireWriter {
         for value in values { string(value) }
     }
 
+    /// A setup by its number, in full (as JSON) the first time a worker is sent it.
+    mutating func setup(_ setup: HookWorkerSetup, number value: UInt64, send: Bool) throws {
+        number(value)
+        bool(send)
+        if send { data([UInt8](try JSONEncoder().encode(setup))) }
+    }
+
+    mutating func call(_ call: NICHookCall) {
+        byte(call.action == .up ? 0 : 1)
+        string(call.instance)
+        strings(call.tags)
+        nic(call.nic)
+        number(UInt64(call.index))
+        string(call.interface)
+        byte(call.phase.map { $0 == .pre ? 1 : 2 } ?? 0)
+        bool(call.dryRun)
+    }
+
     /// A NIC as hooks see it; its guest placement (`hvinfo`), which no hook reads, as JSON.
     mutating func nic(_ nic: NICSpec) {
         string(nic.mac)
@@ -237,6 +236,34 @@ struct WireReader {
         let count = try number()
         guard count <= UInt64(bytes.count - offset) else { throw WireError("short message") }
         return try (0..<count).map { _ in try string() }
+    }
+
+    /// A setup sent in full now (kept in `setups`) or by the number it was sent with before.
+    mutating func setup(_ setups: inout [UInt64: HookWorkerSetup]) throws -> HookWorkerSetup {
+        let number = try number()
+        if try bool() {
+            setups[number] = try JSONDecoder().decode(HookWorkerSetup.self, from: Data(try data()))
+        }
+        guard let setup = setups[number] else { throw WireError("setup \(number) was never sent") }
+        return setup
+    }
+
+    mutating func call() throws -> NICHookCall {
+        let action: NetworkHookRunner.Action = try byte() == 0 ? .up : .down
+        let instance = try string()
+        let tags = try strings()
+        let nic = try nic()
+        let index = Int(try number())
+        let interface = try string()
+        let phase: NetworkHookRunner.Phase? =
+            switch try byte() {
+            case 1: .pre
+            case 2: .post
+            default: nil
+            }
+        return NICHookCall(
+            action: action, instance: instance, tags: tags, nic: nic, index: index, interface: interface,
+            phase: phase, dryRun: try bool())
     }
 
     mutating func nic() throws -> NICSpec {

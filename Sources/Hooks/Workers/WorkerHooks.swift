@@ -41,6 +41,36 @@ public final class WorkerHooks: @unchecked Sendable {
         }
     }
 
+    /// NIC calls in order, all sent to one worker at once: the calls up to the first that
+    /// failed, each with its outcome, given to `each` too as it ends (the calls after a failure
+    /// are not run). A worker killed or lost at a call costs that call, rolled back as for
+    /// ``nic(_:)``; the calls before it stand.
+    public func nics(
+        _ calls: [NICHookCall], each: (Int, Result<[HookCallLine], HookError>) -> Void = { _, _ in }
+    ) -> [Result<[HookCallLine], HookError>] {
+        var outcomes: [Result<[HookCallLine], HookError>] = []
+        func ended(_ outcome: Result<[HookCallLine], HookError>) {
+            each(outcomes.count, outcome)
+            outcomes.append(outcome)
+        }
+        guard !calls.isEmpty else { return [] }
+        do {
+            try pool.stream(.nics(setup, calls), ceiling: ceiling, maximum: maximum) { response in
+                let call = calls[outcomes.count]
+                switch response {
+                case .calls(let lines): ended(.success(lines))
+                case .failed(let error): ended(.failure(error))
+                default: ended(.failure(unexpected(response, instance: call.instance, nic: call.index)))
+                }
+                guard case .success = outcomes.last, outcomes.count < calls.count else { return false }
+                return true
+            }
+        } catch {
+            ended(.failure(rollBack(calls[outcomes.count], error)))
+        }
+        return outcomes
+    }
+
     /// What a worker that did not answer left of a NIC call: its journal undone and removed.
     private func rollBack(_ call: NICHookCall, _ failure: HookWorkerFailure) -> HookError {
         let path = Journal.path(stateDirectory: setup.stateDirectory, instance: call.instance, nicIndex: call.index)
