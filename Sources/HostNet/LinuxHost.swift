@@ -20,10 +20,16 @@ public final class LinuxHost: HostNetwork {
 
     /// Opens the host's netlink socket in the calling thread's network namespace.
     /// - Throws: ``HostNetError`` with code `.kernel` when the socket cannot be opened.
-    public init() throws(HostNetError) { netlink = try NetlinkSocket() }
+    public init() throws(HostNetError) {
+        netlink = try NetlinkSocket()
+        identity = NamespaceIdentity.make(cookie: netlink.namespaceCookie())
+    }
+
+    /// The socket's namespace never changes, so its identity is read once, where it was opened.
+    private let identity: String
 
     /// The network namespace this host acts on, with the boot: see ``NamespaceIdentity``.
-    public func namespaceIdentity() -> String { NamespaceIdentity.make(cookie: netlink.namespaceCookie()) }
+    public func namespaceIdentity() -> String { identity }
 
     /// A routing table by `ip`'s names or a number; the files are read on each call, as `ip`
     /// reads them on each run.

@@ -53,7 +53,10 @@ public final class Journal {
                 return journal
             } catch .noSuchFileOrDirectory where !createdFolder {
                 do {
-                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    // An instance's folder, in a journal folder that is there: one mkdir.
+                    if mkdir(folder, 0o777) != 0, errno != EEXIST {
+                        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                    }
                 } catch {
                     throw HookError(.journal, "\(folder): cannot create the journal's folder: \(error)")
                 }
