@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "NodeDaemon",
             dependencies: [
-                "DaemonAPI", "Node", "QEMU", "QMP",
+                "CLinux", "DaemonAPI", "Node", "QEMU", "QMP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Logging
 import Metrics
@@ -34,6 +35,8 @@ actor InstanceRegistry {
     /// The list as `GET /v1/instances` answers it, made again after any of the above changed:
     /// an orchestrator polls it far more often than it changes.
     private var listText: String?
+    /// Counts the operations ended, so that a trim waits for the node to be quiet.
+    private var operationsEnded = 0
 
     init(manager: Shared, executor: BlockingExecutor, events: EventHub, logger: Logger) {
         shared = manager
@@ -54,7 +57,10 @@ actor InstanceRegistry {
         try refuseWhileBusy(name, operation)
         busy[name] = operation
         operationsBegun[name, default: 0] += 1
-        defer { busy[name] = nil }
+        defer {
+            busy[name] = nil
+            trimWhenQuiet()
+        }
         var metadata: Logger.Metadata = ["instance": "\(name)", "operation": "\(operation)"]
         if let reason { metadata["reason"] = "\(reason)" }
         logger.info("operation", metadata: metadata)
@@ -80,6 +86,24 @@ actor InstanceRegistry {
             throw error as? InstanceError
                 ?? InstanceError(name, operation, step: "running it", caused: error, else: .node)
         }
+    }
+
+    /// What operations took at their peak (50 starts at once take megabytes: specs, plans, HTTP
+    /// and hook worker buffers on every thread) goes back to the kernel once no operation ran
+    /// for a quarter of a second: glibc keeps freed memory in its arenas, and the node's memory
+    /// is the guests'. One trim for a burst of operations, on the blocking executor.
+    private func trimWhenQuiet() {
+        operationsEnded += 1
+        let ended = operationsEnded
+        Task {
+            try? await Task.sleep(for: .milliseconds(250))
+            await trimIfStillQuiet(since: ended)
+        }
+    }
+
+    private func trimIfStillQuiet(since ended: Int) async {
+        guard busy.isEmpty, operationsEnded == ended else { return }
+        await executor.run { _ = clinux_malloc_trim() }
     }
 
     func refuseWhileBusy(_ name: String, _ operation: String) throws(InstanceError) {

@@ -20,7 +20,10 @@ final class UnixSocket {
 
     let path: String
     private var fd: Int32
-    private var chunk = [UInt8](repeating: 0, count: 64 << 10)
+    /// Where recv(2) writes: allocated, never filled, so that a session's resident memory is
+    /// the pages qemu's messages reached (a few KiB), not the 64 KiB a large answer may take in
+    /// one read. The daemon holds one socket an instance for the instance's life.
+    private let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
 
     /// sun_path's size, the terminating NUL included.
     static let pathCapacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
@@ -32,7 +35,10 @@ final class UnixSocket {
 
     // close(2) is not retried on EINTR: on Linux the fd is released even then, and a retry could
     // close an fd another thread has just been given.
-    deinit { close() }
+    deinit {
+        close()
+        chunk.deallocate()
+    }
 
     var isOpen: Bool { fd >= 0 }
 
@@ -107,13 +113,12 @@ final class UnixSocket {
     func read(until deadline: Deadline) throws(QMPError) -> ReadResult {
         guard fd >= 0 else { return .endOfFile }
         while true {
-            let count = chunk.count
-            let result = Syscall.result { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, count, 0) } }
+            let result = Syscall.result { recv(fd, chunk.baseAddress, chunk.count, 0) }
             switch result {
             case .success(0):
                 return .endOfFile
             case .success(let n):
-                return .bytes(chunk[0..<n])
+                return .bytes(ArraySlice(UnsafeRawBufferPointer(rebasing: chunk[0..<n])))
             case .failure(.resourceTemporarilyUnavailable):
                 guard try wait(for: Int16(POLLIN), until: deadline) else { return .timedOut }
             case .failure(.connectionReset):
