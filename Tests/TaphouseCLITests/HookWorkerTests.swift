@@ -251,10 +251,13 @@ struct HookWorkerTests {
         let pool = Self.pool(size: 1)
         let hooks = Self.evaluator(pool, folder)
         #expect(try hooks.eval(folder.path + "/fine.lua", moduleRoots: []).values == ["fine"])
-        // The OOM killer, or an admin, takes the idle worker.
+        // The OOM killer, or an admin, takes the idle worker, and it has ended while idle: a
+        // zombie of its leader alone (its other threads gone, and its descriptors with them).
         let idle = try #require(pool.workerPIDs.first)
         kill(idle, SIGKILL)
-        while (try? String(contentsOfFile: "/proc/\(idle)/stat", encoding: .utf8))?.contains(") Z ") != true {
+        while (try? String(contentsOfFile: "/proc/\(idle)/stat", encoding: .utf8))?.contains(") Z ") != true
+            || (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(idle)/task")) != ["\(idle)"]
+        {
             usleep(1000)
         }
         // The next call is served by a new worker, not failed by the dead one.

@@ -77,8 +77,10 @@ final class HookWorker {
 
     /// Whether the worker ended while it waited idle (killed by the OOM killer or an admin): it
     /// is reaped then. An idle worker writes nothing, and its end of the channel is its alone
-    /// (what it starts gets no descriptor of it), so its end closes as it exits: one poll tells,
-    /// where reading `/proc/PID/stat` on each call cost four system calls.
+    /// (what it starts gets no descriptor of it), so its end closes as its last thread exits:
+    /// one poll tells, where reading `/proc/PID/stat` on each call cost four system calls. A
+    /// worker still dying as a call comes (its leader a zombie, a thread not yet gone) fails
+    /// that call as died, as one killed a moment later would.
     func endedWhileIdle() -> Bool {
         guard !reaped else { return true }
         var entry = pollfd(fd: channel.fd, events: Int16(POLLIN), revents: 0)
